@@ -1,0 +1,396 @@
+"""The Tensor: an ndarray, a gradient slot and the node that made it.
+
+Operators and methods only dispatch to :mod:`chainrule.functional`; the arithmetic lives in the
+op registry and the graph mechanics in :mod:`chainrule.engine`.
+
+>>> import chainrule as cr
+>>> w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True, name="w")
+>>> loss = (w * w).sum()
+>>> loss.backward()
+>>> w.grad
+tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .errors import DTypeError, GraphError, ShapeError
+
+#: Default dtype for Python floats, as in PyTorch.
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def to_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray:
+    """Convert user data to a fresh ndarray, with PyTorch's dtype rules for Python data.
+
+    Python floats become float32, ints int64, bools bool; a NumPy array keeps its dtype.
+    Ragged nesting, objects, strings and complex numbers are refused with a clear error.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    from_numpy = isinstance(data, (np.ndarray, np.generic))
+    try:
+        array = np.array(data, dtype=dtype, copy=True)
+    except ValueError as exc:
+        if "inhomogeneous" in str(exc) or "sequence" in str(exc):
+            raise ShapeError(
+                f"{where}: the data is ragged (nested lists of different lengths): {exc}; make "
+                "every row the same length, or pad it") from None
+        raise DTypeError(f"{where}: cannot convert the data to numbers: {exc}") from None
+    except TypeError as exc:
+        raise DTypeError(f"{where}: cannot convert the data to numbers: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise DTypeError(
+            f"{where}: cannot make a tensor of dtype {array.dtype} (from {type(data).__name__}); "
+            "tensors hold real numbers or bools: convert the data to floats first")
+    if dtype is None and not from_numpy and array.dtype == np.float64:
+        array = array.astype(DEFAULT_FLOAT)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    Args:
+        data: a number, nested sequence or ndarray (copied).
+        requires_grad: whether gradients should be computed for this tensor.
+        dtype: a NumPy dtype; Python floats default to float32, arrays keep their dtype.
+        name: a label shown by the explainer and the graph drawing (e.g. ``"W1"``).
+    """
+
+    __slots__ = ("__weakref__", "_requires_grad", "data", "grad", "name", "node")
+    # NOTE: makes ``ndarray + Tensor`` call Tensor.__radd__ instead of broadcasting the Tensor
+    # as an object inside a NumPy ufunc.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 name: str | None = None) -> None:
+        self.data: np.ndarray = to_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.node: engine.Node | None = None
+        self.name = name
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray, node: engine.Node | None) -> Tensor:
+        """Make a tensor around an array without copying or checking (internal fast path)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t._requires_grad = node is not None
+        t.node = node
+        t.name = None
+        return t
+
+    # ---- gradient bookkeeping -------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not self._requires_grad:
+            if self.node is not None:
+                raise GraphError("requires_grad: only leaf tensors can change requires_grad; "
+                                 "use .detach().requires_grad_() for a new leaf")
+            engine.check_differentiable(self.data, "requires_grad")
+        elif not value and self.node is not None:
+            raise GraphError("requires_grad: a tensor computed from tensors that require grad "
+                             "cannot be switched off; use .detach()")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by an op."""
+        return self.node is None
+
+    @property
+    def grad_fn(self) -> engine.Node | None:
+        """The node that produced this tensor (None for leaves), as in PyTorch."""
+        return self.node
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d self / d leaf into every leaf's ``.grad`` (see :func:`chainrule.grad`)."""
+        engine.run_backward([self], [gradient], targets=None,
+                            retain_graph=retain_graph or create_graph,
+                            create_graph=create_graph, where="backward")
+
+    def detach(self) -> Tensor:
+        """The same data (shared) as a new leaf that does not require grad."""
+        t = Tensor._wrap(self.data, None)
+        t.name = self.name
+        return t
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    # ---- array protocol -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, as ``torch.Tensor.numpy``)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ShapeError(f"item: only one-element tensors convert to a Python number, this "
+                             f"one has shape {self.shape}; index it or reduce it first")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if (self.dtype != DEFAULT_FLOAT and self.dtype.kind == "f") or self.dtype.kind == "b":
+            extras.append(f"dtype={self.dtype}")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.node is not None:
+            extras.append(f"grad_fn=<{self.node.op.name}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ---- operators (dispatch only) --------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return F.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return F.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return F.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return F.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return F.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return F.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return F.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return F.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return F.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return F.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return F.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return F.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return F.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return F.getitem(self, index)
+
+    # Comparisons and logic give constant bool tensors: they have no derivative.
+    def __lt__(self, other: Any) -> Tensor:
+        return F.constant(self.data < F.raw(other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return F.constant(self.data <= F.raw(other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return F.constant(self.data > F.raw(other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return F.constant(self.data >= F.raw(other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return F.constant(self.data == F.raw(other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return F.constant(self.data != F.raw(other))
+
+    def __and__(self, other: Any) -> Tensor:
+        return F.constant(self.data & F.raw(other))
+
+    def __or__(self, other: Any) -> Tensor:
+        return F.constant(self.data | F.raw(other))
+
+    def __invert__(self) -> Tensor:
+        return F.constant(~self.data)
+
+    # ---- methods (dispatch only) ----------------------------------------------------------
+    def exp(self) -> Tensor:
+        return F.exp(self)
+
+    def log(self) -> Tensor:
+        return F.log(self)
+
+    def log1p(self) -> Tensor:
+        return F.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return F.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return F.abs(self)
+
+    def tanh(self) -> Tensor:
+        return F.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return F.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return F.relu(self)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return F.pow(self, exponent)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
+        return F.clip(self, min, max)
+
+    clamp = clip
+
+    def matmul(self, other: Any) -> Tensor:
+        return F.matmul(self, other)
+
+    def sum(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return F.sum(self, axis, keepdims, **torch_names)
+
+    def mean(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return F.mean(self, axis, keepdims, **torch_names)
+
+    def max(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return F.max(self, axis, keepdims, **torch_names)
+
+    def min(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return F.min(self, axis, keepdims, **torch_names)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return F.logsumexp(self, axis, keepdims, **torch_names)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        return F.constant(np.argmax(self.data, axis=axis))
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        return F.constant(np.argmin(self.data, axis=axis))
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return F.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return F.log_softmax(self, axis)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return F.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int)
+                         else shape)
+
+    view = reshape
+
+    def flatten(self, start: int = 0) -> Tensor:
+        return F.flatten(self, start)
+
+    def squeeze(self, axis: int | None = None) -> Tensor:
+        return F.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return F.unsqueeze(self, axis)
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        return F.broadcast_to(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int)
+                              else shape)
+
+    expand = broadcast_to
+
+    def permute(self, *axes: Any) -> Tensor:
+        return F.permute(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
+                         else axes)
+
+    def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
+        return F.swapaxes(self, axis0, axis1)
+
+    @property
+    def T(self) -> Tensor:
+        return F.permute(self, tuple(range(self.ndim))[::-1])
+
+    def astype(self, dtype: Any) -> Tensor:
+        return F.astype(self, dtype)
+
+    def float(self) -> Tensor:
+        return F.astype(self, np.float32)
+
+    def double(self) -> Tensor:
+        return F.astype(self, np.float64)
+
+
+from . import functional as F  # noqa: E402  (functional needs Tensor defined first)
+
+engine.bind_tensor_class(Tensor)
