@@ -328,7 +328,14 @@ def unsqueeze(x: Tensor, axis: int) -> Tensor:
     return reshape(x, (*x.shape[:a], 1, *x.shape[a:]))
 
 
-# ---- activations and losses (composites: no gradient code) ------------------------------------
+# ---- layers, activations and losses (composites: no gradient code) ----------------------------
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` with PyTorch's (out_features, in_features) weight layout."""
+    out = matmul(x, weight.T)
+    return out if bias is None else out + bias
+
+
+
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x - logsumexp(x)): never overflows."""
     return exp(x - logsumexp(x, axis, keepdims=True))

@@ -55,7 +55,8 @@ def build_seed(dtype: type = np.float64, retain_graph: bool = True) -> Seed:
     y_in = h1 @ W2
     y = y_in.sigmoid()
     loss = ((y - t) ** 2).sum()
-    for value, name in ((a, "a"), (h1, "h1"), (y_in, "y_in"), (y, "y"), (loss, "L")):
+    # The seed's notation: a_j, h_j (hidden units), y_in, y, and the loss L.
+    for value, name in ((a, "a"), (h1, "h"), (y_in, "y_in"), (y, "y"), (loss, "L")):
         value.name = name
     dW1, dW2 = grad(loss, [W1, W2], retain_graph=retain_graph)
     return Seed(x, W1, W2, a, h1, y_in, y, t, loss, dW1, dW2)  # type: ignore[arg-type]
