@@ -135,8 +135,7 @@ class _Reader:
                                       "(see examples/seed.toml)")
             return {}
         if not isinstance(value, dict):
-            raise self.fail("", name, f"must be a table [{name}], not a "
-                                      f"{type(value).__name__}")
+            raise self.fail("", name, f"must be a table [{name}], got {value!r}")
         return value
 
     def check_keys(self, name: str, table: dict[str, Any], allowed: tuple[str, ...]) -> None:
