@@ -54,6 +54,7 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh": F.tanh,
     "softmax": lambda z: F.softmax(z, axis=-1),
 }
+_LATEX_ACTIVATIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh"}
 LOSSES = ("squared_error", "cross_entropy")
 REDUCTIONS = ("sum", "mean")
 WEIGHT_RULES = ('"ones"', '"zeros"', "a number", "{ constant = C }",
@@ -274,13 +275,54 @@ class NetworkSpec:
             return "a", "h"
         return f"a{layer}", f"h{layer}"
 
-    def loss_formula(self) -> str:
-        """The loss in words and symbols, e.g. ``L = 1/2 * sum (y - t)^2``."""
+    def formulas(self, latex: bool = False) -> dict[str, str]:
+        """The right-hand side of every computed value, as plain text or LaTeX.
+
+        >>> parse_network(EXAMPLE).formulas()
+        {'a': 'x W1', 'h': 'relu(a)', 'y_in': 'h W2', 'y': 'sigmoid(y_in)', 'L': 'sum (y - t)^2'}
+        """
+        sym = latex_symbol if latex else str
+        out: dict[str, str] = {}
+        previous = "x"
+        for layer in range(1, self.layers + 1):
+            pre, post = self.layer_names(layer)
+            pieces = [sym(previous), sym(f"W{layer}")]
+            rhs = (r"\," if latex else " ").join(pieces)
+            if self.bias:
+                rhs += f" + {sym(f'b{layer}')}"
+            activation = self.activations[layer - 1]
+            if activation == "identity":
+                out[post] = rhs
+            else:
+                out[pre] = rhs
+                name = _LATEX_ACTIVATIONS.get(activation, rf"\operatorname{{{activation}}}"
+                                              ) if latex else activation
+                out[post] = f"{name}({sym(pre)})"
+            previous = post
+        out["L"] = self._loss_formula(sym, latex)
+        return out
+
+    def _loss_formula(self, sym: Callable[[str], str], latex: bool) -> str:
+        y, t = sym("y"), sym("t")
+        mean = self.reduction == "mean"
         if self.loss_kind == "squared_error":
-            reduce = "sum" if self.reduction == "sum" else "mean"
-            return f"L = {'1/2 * ' if self.half else ''}{reduce} (y - t)^2"
-        reduce = "sum over examples" if self.reduction == "sum" else "mean over examples"
-        return f"L = {reduce} of -sum_k t_k log y_k (cross-entropy, y = softmax(y_in))"
+            if latex:
+                scale = r"\frac{1}{2}\," if self.half else ""
+                reduce = r"\operatorname{mean}" if mean else r"\sum"
+                return f"{scale}{reduce} ({y} - {t})^2"
+            return f"{'1/2 * ' if self.half else ''}{'mean' if mean else 'sum'} (y - t)^2"
+        indices = self.t.ndim == 1
+        if latex:
+            reduce = r"\frac{1}{N}\sum_n" if mean else r"\sum_n"
+            term = r"\log y_{n, t_n}" if indices else r"\sum_k t_{nk} \log y_{nk}"
+            return f"-{reduce} {term}"
+        reduce = "mean_n" if mean else "sum_n"
+        term = "log y[n, t_n]" if indices else "sum_k t[n, k] log y[n, k]"
+        return f"-{reduce} {term}"
+
+    def loss_formula(self) -> str:
+        """The loss as one line, e.g. ``L = 1/2 * sum (y - t)^2``."""
+        return f"L = {self.formulas()['L']}"
 
     def build(self, dtype: Any = np.float64) -> BuiltNetwork:
         """Make the tensors and run the forward pass; parameters require grad.
@@ -537,6 +579,22 @@ def _data(r: _Reader, sizes: list[int], kind: str) -> tuple[np.ndarray, np.ndarr
                          f"must be non-negative and sum to 1, e.g. one-hot); got "
                          f"{t[bad[0] - 1].tolist()}")
     return x, t
+
+
+def latex_symbol(name: str) -> str:
+    """A tensor's name in LaTeX: bold, with its layer number or ``in`` as a subscript.
+
+    >>> print(latex_symbol("W1"), latex_symbol("y_in"), latex_symbol("L"))
+    \\mathbf{W}_{1} \\mathbf{y}_{\\text{in}} L
+    """
+    if name == "L":
+        return name
+    m = re.fullmatch(r"([A-Za-z]+)_?([0-9]+|in)?", name)
+    if not m:
+        return rf"\mathrm{{{name}}}"
+    letter, sub = m.groups()
+    sub = "" if sub is None else ("_{\\text{in}}" if sub == "in" else f"_{{{sub}}}")
+    return rf"\mathbf{{{letter}}}{sub}"
 
 
 #: A tiny network used by the docstring examples.
