@@ -55,7 +55,7 @@ class Node:
     released by reference counting alone.
     """
 
-    __slots__ = ("__weakref__", "inputs", "op", "out", "params")
+    __slots__ = ("__weakref__", "inputs", "op", "out", "params", "versions")
 
     def __init__(self, op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any],
                  out: np.ndarray | None) -> None:
@@ -63,6 +63,11 @@ class Node:
         self.inputs: tuple[Tensor, ...] | None = inputs
         self.params = params
         self.out = out
+        # The versions of the inputs the backward reads (see Tensor.add_ and friends); None
+        # when it reads none (add, sub, exp, ...), which keeps those ops free of the cost.
+        saved = op.saved_inputs
+        self.versions = (tuple([t._version for t in inputs]) if saved is None
+                         else tuple([inputs[i]._version for i in saved]) if saved else None)
 
     def __repr__(self) -> str:
         state = "freed" if self.inputs is None else f"{len(self.inputs)} inputs"
@@ -221,11 +226,35 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                     f"{where}: the graph through '{node.op.name}' was already freed by an earlier "
                     "backward; pass retain_graph=True to the first backward (or grad) to go "
                     "through the graph a second time")
+            if node.versions is not None or (tensor._version and node.out is not None):
+                _check_versions(node, tensor, where)
             _propagate(node, g, grads, owned, wanted, create_graph)
             if not retain_graph:
                 node.inputs = None
                 node.out = None
     return results
+
+
+def _check_versions(node: Node, output: Tensor, where: str) -> None:
+    """Refuse to differentiate through values modified in place after the node saved them.
+
+    NOTE: the alternative, computing with the modified values, gives a silently wrong gradient.
+    """
+    op, inputs = node.op, node.inputs
+    assert inputs is not None
+    saved = range(len(inputs)) if op.saved_inputs is None else op.saved_inputs
+    checks = [(inputs[i], v, f"input {i} ('{op.inputs[min(i, len(op.inputs) - 1)]}')")
+              for i, v in zip(saved, node.versions or ())]
+    if node.out is not None:
+        checks.append((output, 0, "its output"))
+    for tensor, expected, role in checks:
+        if tensor._version != expected:
+            label = f" '{tensor.name}'" if tensor.name else ""
+            raise GraphError(
+                f"{where}: a tensor{label} needed by '{op.name}' was modified in place after it "
+                f"was used (version {tensor._version}, expected {expected}); it is {role} of "
+                f"'{op.name}', shape {shape_str(tensor.shape)}. Modify it only after backward, "
+                "or use an out-of-place op (x = x * 2, not x.mul_(2))")
 
 
 def _as_mode(value: Any, create_graph: bool) -> Any:

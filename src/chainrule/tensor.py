@@ -63,7 +63,7 @@ class Tensor:
         name: a label shown by the explainer and the graph drawing (e.g. ``"W1"``).
     """
 
-    __slots__ = ("__weakref__", "_requires_grad", "data", "grad", "name", "node")
+    __slots__ = ("__weakref__", "_requires_grad", "_version", "data", "grad", "name", "node")
     # NOTE: makes ``ndarray + Tensor`` call Tensor.__radd__ instead of broadcasting the Tensor
     # as an object inside a NumPy ufunc.
     __array_ufunc__ = None
@@ -75,6 +75,7 @@ class Tensor:
         self.node: engine.Node | None = None
         self.name = name
         self._requires_grad = False
+        self._version = 0   # bumped by every in-place method; checked by backward
         if requires_grad:
             self.requires_grad = True
 
@@ -87,6 +88,7 @@ class Tensor:
         t._requires_grad = node is not None
         t.node = node
         t.name = None
+        t._version = 0
         return t
 
     # ---- gradient bookkeeping -------------------------------------------------------------
@@ -130,14 +132,93 @@ class Tensor:
                             create_graph=create_graph, where="backward")
 
     def detach(self) -> Tensor:
-        """The same data (shared) as a new leaf that does not require grad."""
-        t = Tensor._wrap(self.data, None)
+        """The same data (shared) as a new leaf that does not require grad.
+
+        An in-place method on the result copies the data first, so it never changes this
+        tensor (whose values a graph may have saved) behind the engine's back.
+        """
+        t = Tensor._wrap(self.data.view(), None)
         t.name = self.name
         return t
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
         self.grad = None
+
+    # ---- in-place updates (outside the graph) ----------------------------------------------
+    def _modify(self, where: str, update: Any, *others: Any) -> Tensor:
+        """Run ``update(array, *values)`` on this tensor's array in place and bump ``_version``.
+
+        In-place updates are not recorded in the graph: on tensors that require grad they are
+        allowed only under ``no_grad()`` (an optimizer step). A node that saved this tensor
+        remembers its version, so a backward through it after the update raises GraphError
+        instead of using the new values.
+        """
+        if engine.STATE.grad_enabled and (self._requires_grad or any(
+                isinstance(o, Tensor) and o._requires_grad for o in others)):
+            raise GraphError(
+                f"{where}: in-place operations are not recorded in the graph, and a tensor here "
+                "requires grad; run it inside `with chainrule.no_grad():` (as in an optimizer "
+                "step) or use the out-of-place form (x = x * 2, not x.mul_(2))")
+        values = [o.data if isinstance(o, Tensor) else o for o in others]
+        if not (self.data.flags.owndata and self.data.flags.writeable):
+            # NOTE: the array is a view of another tensor's (reshape, indexing, detach): copy it
+            # first, so that tensor's values never change behind its version counter.
+            self.data = np.array(self.data)
+        try:
+            update(self.data, *values)
+        except ValueError as exc:
+            shapes = ", ".join(str(np.shape(v)) for v in values)
+            raise ShapeError(f"{where}: {exc} (tensor shape {self.shape}, other shapes "
+                             f"{shapes}); the result of an in-place op must keep the tensor's "
+                             "shape") from None
+        except TypeError as exc:
+            raise DTypeError(f"{where}: {exc}; an in-place op keeps the tensor's dtype "
+                             f"({self.dtype}), so convert the other operand first") from None
+        self._version += 1
+        return self
+
+    def add_(self, other: Any) -> Tensor:
+        """``self += other`` in place (see :meth:`_modify` for the rules)."""
+        return self._modify("add_", lambda a, o: np.add(a, o, out=a, casting="same_kind"), other)
+
+    def sub_(self, other: Any) -> Tensor:
+        """``self -= other`` in place."""
+        return self._modify("sub_", lambda a, o: np.subtract(a, o, out=a, casting="same_kind"),
+                            other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` in place."""
+        return self._modify("mul_", lambda a, o: np.multiply(a, o, out=a, casting="same_kind"),
+                            other)
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other`` in place."""
+        return self._modify("div_", lambda a, o: np.divide(a, o, out=a, casting="same_kind"),
+                            other)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place."""
+        return self._modify("zero_", lambda a: a.fill(0))
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` in place."""
+        return self._modify("fill_", lambda a, v: np.copyto(a, v, casting="same_kind"), value)
+
+    def copy_(self, source: Any) -> Tensor:
+        """Copy ``source`` (broadcast to this shape) into this tensor in place."""
+        return self._modify("copy_", lambda a, v: np.copyto(a, v, casting="same_kind"), source)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit the values to [min, max] in place."""
+        return self._modify("clamp_", lambda a: np.clip(a, min, max, out=a))
+
+    clip_ = clamp_
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``x[index] = value`` in place (the same rules as the other in-place methods)."""
+        index = F._normalize_index(index)
+        self._modify("__setitem__", lambda a, v: a.__setitem__(index, v), value)
 
     # ---- array protocol -------------------------------------------------------------------
     @property

@@ -63,5 +63,5 @@ MATMUL = register(Op(
     name="matmul", inputs=("x", "y"), forward=np.matmul,
     derivatives=(Derivative(backward=_matmul_dx, template="y[k, j]"),
                  Derivative(backward=_matmul_dy, template="x[i, k]")),
-    expr="x @ y", samples=_matmul_samples, explain_failure=_matmul_failure,
+    expr="x @ y", samples=_matmul_samples, explain_failure=_matmul_failure, saves=("x", "y"),
     note="out[i, j] = sum over k of x[i, k] * y[k, j]"))

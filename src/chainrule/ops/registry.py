@@ -76,7 +76,12 @@ class Op:
     explain_failure: Callable[..., str] | None = None
     # Filled in by ``register``: the compiled vector-Jacobian products, one per input.
     numpy_vjps: tuple[Callable[..., Any] | None, ...] = ()
+    #: The names (inputs and ``"out"``) whose values a structural backward reads; None means
+    #: all of them. Elementwise ops derive it from their formulas. The engine keeps ``out`` only
+    #: when it is read, and checks the saved values' version counters before backward.
+    saves: tuple[str, ...] | None = None
     uses_out: bool = False
+    saved_inputs: tuple[int, ...] | None = None
     _tensor_vjps: tuple[Callable[..., Any] | None, ...] | None = None
 
     def __repr__(self) -> str:
@@ -186,10 +191,14 @@ def register(op: Op) -> Op:
     if op.name in REGISTRY:
         raise IncompleteOpError(f"op '{op.name}' is registered twice")
     op.numpy_vjps = _compile_vjps(op, backends.NUMPY)
-    # Structural backwards may read ``out``; formulas say so by naming it.
-    op.uses_out = not op.elementwise or any(
-        e is not None and e.formula is not None and "out" in formula_names(e.formula)
-        for e in op.derivatives
-    )
+    if op.elementwise:   # formulas say what they read by naming it
+        read: set[str] = set()
+        for e in op.derivatives:
+            if e is not None and e.formula is not None:
+                read |= formula_names(e.formula)
+        op.saves = tuple(n for n in (*op.inputs, "out") if n in read)
+    op.uses_out = op.saves is None or "out" in op.saves
+    op.saved_inputs = None if op.saves is None else tuple(
+        i for i, name in enumerate(op.inputs) if name in op.saves)
     REGISTRY[op.name] = op
     return op

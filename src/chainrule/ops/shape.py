@@ -25,7 +25,7 @@ def _reshape_failure(op: Op, shapes: list[tuple[int, ...]], params: dict[str, An
 
 
 RESHAPE = register(Op(
-    name="reshape", inputs=("x",), params=("shape",),
+    saves=(), name="reshape", inputs=("x",), params=("shape",),
     forward=lambda x, shape: np.reshape(x, shape),
     derivatives=(Derivative(backward=lambda F, g, a, out, p: F.reshape(g, a[0].shape),
                             template="1 (same element, new position)"),),
@@ -42,7 +42,7 @@ def _broadcast_failure(op: Op, shapes: list[tuple[int, ...]], params: dict[str, 
 
 
 BROADCAST_TO = register(Op(
-    name="broadcast_to", inputs=("x",), params=("shape",),
+    saves=(), name="broadcast_to", inputs=("x",), params=("shape",),
     forward=lambda x, shape: np.broadcast_to(x, shape),
     derivatives=(Derivative(backward=lambda F, g, a, out, p: F.sum_to(g, a[0].shape),
                             template="1 for every copy (the copies' gradients are summed)"),),
@@ -52,7 +52,7 @@ BROADCAST_TO = register(Op(
                               Sample((_x(rng, (4,)),), {"shape": (3, 4)})])))
 
 PERMUTE = register(Op(
-    name="permute", inputs=("x",), params=("axes",),
+    saves=(), name="permute", inputs=("x",), params=("axes",),
     forward=lambda x, axes: np.transpose(x, axes),
     derivatives=(Derivative(
         backward=lambda F, g, a, out, p: F.permute(g, tuple(np.argsort(p["axes"]).tolist())),
@@ -68,7 +68,7 @@ def _getitem_failure(op: Op, shapes: list[tuple[int, ...]], params: dict[str, An
 
 
 GETITEM = register(Op(
-    name="getitem", inputs=("x",), params=("index",),
+    saves=(), name="getitem", inputs=("x",), params=("index",),
     forward=lambda x, index: x[index],
     derivatives=(Derivative(
         backward=lambda F, g, a, out, p: F.index_add(g, p["index"], a[0].shape),
@@ -84,7 +84,7 @@ GETITEM = register(Op(
         Sample((_x(rng, (3, 4)),), {"index": 1}, "row")])))
 
 INDEX_ADD = register(Op(
-    name="index_add", inputs=("x",), params=("index", "shape"),
+    saves=(), name="index_add", inputs=("x",), params=("index", "shape"),
     forward=index_add_forward,
     derivatives=(Derivative(backward=lambda F, g, a, out, p: F.getitem(g, p["index"]),
                             template="1 at each position the element is added to"),),
@@ -113,7 +113,7 @@ def _join_failure(op: Op, shapes: list[tuple[int, ...]], params: dict[str, Any])
 
 
 CONCATENATE = register(Op(
-    name="concatenate", inputs=("xs",), params=("axis",), variadic=True,
+    saves=(), name="concatenate", inputs=("xs",), params=("axis",), variadic=True,
     forward=lambda *xs, axis: np.concatenate(xs, axis=axis),
     derivatives=(Derivative(backward=_concatenate_backward,
                             template="1 (the element's slot in the joined tensor)"),),
@@ -123,7 +123,7 @@ CONCATENATE = register(Op(
         Sample((_x(rng, (3, 1)), _x(rng, (3, 2)), _x(rng, (3, 4))), {"axis": 1})])))
 
 STACK = register(Op(
-    name="stack", inputs=("xs",), params=("axis",), variadic=True,
+    saves=(), name="stack", inputs=("xs",), params=("axis",), variadic=True,
     forward=lambda *xs, axis: np.stack(xs, axis=axis),
     derivatives=(Derivative(
         backward=lambda F, g, a, out, p, i: F.getitem(g, (slice(None),) * p["axis"] + (i,)),
