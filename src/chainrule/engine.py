@@ -38,7 +38,8 @@ class _State:
     def __init__(self) -> None:
         self.grad_enabled = True
         # Set by chainrule.anomaly while detect_anomaly() is active: called with
-        # (stage, op, node_or_inputs, value) to check every forward value and gradient.
+        # (stage, op, node_or_inputs, value[, input index]) to check every forward value and
+        # every gradient passed to an input.
         self.anomaly_hook: Any = None
 
 
@@ -294,7 +295,7 @@ def _propagate(node: Node, g: Any, grads: dict[int, Any], owned: set[int],
         if gi.dtype != parent.dtype:
             gi = gi.astype(parent.dtype)
         if STATE.anomaly_hook is not None:
-            STATE.anomaly_hook("backward", op, node, gi)
+            STATE.anomaly_hook("backward", op, node, gi, i)
         _accumulate(grads, owned, id(parent), gi, create_graph)
 
 
