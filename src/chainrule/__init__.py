@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional
+from .anomaly import detect_anomaly
 from .autograd import grad
 from .creation import (
     arange,
@@ -72,8 +73,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError", "ChainruleError", "DTypeError", "FileFormatError", "GradcheckError",
     "GraphError", "ShapeError", "Tensor", "arange", "binary_cross_entropy_with_logits", "cat",
-    "clip", "concatenate", "cross_entropy", "default_generator", "draw_graph", "eye", "float32",
-    "float64",
+    "clip", "concatenate", "cross_entropy", "default_generator", "detect_anomaly", "draw_graph",
+    "eye", "float32", "float64",
     "full", "full_like", "functional", "grad", "gradcheck", "gradgradcheck", "int64",
     "is_grad_enabled", "log_softmax", "logsumexp", "manual_seed", "matmul", "maximum",
     "minimum", "mse_loss", "no_grad", "ones", "ones_like", "rand", "rand_like", "randn",
