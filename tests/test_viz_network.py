@@ -136,3 +136,10 @@ def test_errors_name_the_problem(tmp_path) -> None:
     nn = pytest.importorskip("chainrule.nn")
     with pytest.raises(TypeError, match="no Linear layers"):
         draw_network(nn.Sequential(nn.ReLU()))
+
+
+def test_weight_names_agree_with_the_explainer() -> None:
+    names = pytest.importorskip("chainrule.explain.names")
+    W = cr.ones(12, 3, name="W2")
+    for index in [(0, 0), (3, 2), (11, 1)]:
+        assert weight_name(2, *index) == names.element_name(W, index)

@@ -78,15 +78,13 @@ def weight_name(layer: int, i: int, j: int) -> str:
     """The seed's name of ``W{layer}[i, j]`` (0-based indices): ``w{layer}{i+1}{j+1}``.
 
     NOTE: with any index of 10 or more the digits would be ambiguous, so the parts are then
-    separated by underscores (``w1_12_3``).
+    separated by commas (``w1,12,3``), as the explainer names them.
 
     >>> weight_name(1, 0, 0), weight_name(2, 11, 2)
-    ('w111', 'w2_12_3')
+    ('w111', 'w2,12,3')
     """
     parts = (layer, i + 1, j + 1)
-    if max(parts) < 10:
-        return "w" + "".join(str(p) for p in parts)
-    return "w" + "_".join(str(p) for p in parts)
+    return "w" + ("" if max(parts) < 10 else ",").join(str(p) for p in parts)
 
 
 def _row(values: Any, example: int) -> np.ndarray:
