@@ -60,6 +60,7 @@ from .functional import (
     stack,
     where,
 )
+from .explain import explain
 from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor
 from .viz import draw_graph, draw_network
@@ -74,7 +75,7 @@ __all__ = [
     "AnomalyError", "ChainruleError", "DTypeError", "FileFormatError", "GradcheckError",
     "GraphError", "ShapeError", "Tensor", "arange", "binary_cross_entropy_with_logits", "cat",
     "clip", "concatenate", "cross_entropy", "default_generator", "detect_anomaly", "draw_graph",
-    "draw_network", "eye", "float32", "float64",
+    "draw_network", "explain", "eye", "float32", "float64",
     "full", "full_like", "functional", "grad", "gradcheck", "gradgradcheck", "int64",
     "is_grad_enabled", "log_softmax", "logsumexp", "manual_seed", "matmul", "maximum",
     "minimum", "mse_loss", "no_grad", "ones", "ones_like", "rand", "rand_like", "randn",

@@ -50,7 +50,9 @@ def build_seed(dtype: type = np.float64, retain_graph: bool = True) -> Seed:
     W1 = ones(4, 3, dtype=dtype, requires_grad=True, name="W1")
     W2 = ones(3, 1, dtype=dtype, requires_grad=True, name="W2")
     t = tensor([[0.0]], dtype=dtype, name="t")
-    a = x.T @ W1
+    xT = x.T
+    xT.name = "x"   # the row x^T holds the same x_1..x_4 the seed's derivation names
+    a = xT @ W1
     h1 = a.relu()
     y_in = h1 @ W2
     y = y_in.sigmoid()

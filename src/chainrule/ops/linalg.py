@@ -34,6 +34,35 @@ def _matmul_dy(F: Any, g: Any, args: tuple[Any, ...], out: Any, p: dict[str, Any
     return F.matmul(F.swapaxes(x, -1, -2), g)
 
 
+def _batch_index(out_batch: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The batch index of an operand with batch dims ``shape`` (broadcast against out's)."""
+    lead = len(out_batch) - len(shape)
+    return tuple(0 if d == 1 else out_batch[lead + n] for n, d in enumerate(shape))
+
+
+def _matmul_dx_element(o: tuple[int, ...], k: tuple[int, ...],
+                       shapes: tuple[tuple[int, ...], ...]) -> str:
+    # d out[..., i, j] / d x[..., i, k] = y[..., k, j]
+    xs, ys = shapes
+    if len(ys) == 1:
+        return f"y[{k[-1]}]"
+    batch = o[:-2] if len(xs) > 1 else o[:-1]
+    return f"y[{', '.join(map(str, (*_batch_index(batch, ys[:-2]), k[-1], o[-1])))}]"
+
+
+def _matmul_dy_element(o: tuple[int, ...], k: tuple[int, ...],
+                       shapes: tuple[tuple[int, ...], ...]) -> str:
+    # d out[..., i, j] / d y[..., k, j] = x[..., i, k]
+    xs, ys = shapes
+    if len(xs) == 1:
+        return f"x[{k[-2] if len(ys) > 1 else k[-1]}]"
+    if len(ys) == 1:   # out[..., i] = sum over k of x[..., i, k] * y[k]
+        batch, i, kk = o[:-1], o[-1], k[-1]
+    else:
+        batch, i, kk = o[:-2], o[-2], k[-2]
+    return f"x[{', '.join(map(str, (*_batch_index(batch, xs[:-2]), i, kk)))}]"
+
+
 def _matmul_failure(op: Op, shapes: list[tuple[int, ...]], params: dict[str, Any]) -> str:
     a, b = shapes
     if len(a) == 0 or len(b) == 0:
@@ -61,7 +90,9 @@ def _matmul_samples(rng: np.random.Generator) -> Iterator[Sample]:
 
 MATMUL = register(Op(
     name="matmul", inputs=("x", "y"), forward=np.matmul,
-    derivatives=(Derivative(backward=_matmul_dx, template="y[k, j]"),
-                 Derivative(backward=_matmul_dy, template="x[i, k]")),
+    derivatives=(Derivative(backward=_matmul_dx, template="y[k, j]",
+                            element=_matmul_dx_element),
+                 Derivative(backward=_matmul_dy, template="x[i, k]",
+                            element=_matmul_dy_element)),
     expr="x @ y", samples=_matmul_samples, explain_failure=_matmul_failure, saves=("x", "y"),
     note="out[i, j] = sum over k of x[i, k] * y[k, j]"))

@@ -43,6 +43,11 @@ class Derivative:
     formula: str | None = None
     backward: Callable[..., Any] | None = None
     template: str = ""
+    #: For the explainer, a structural op's ``template`` at one element pair: called with the
+    #: output index, the input index and the inputs' shapes, it returns an expression in the
+    #: op's input names with concrete indices, e.g. ``"y[1, 0]"`` for matmul. Optional: without
+    #: it the explainer shows the template and the number.
+    element: Callable[..., str] | None = None
 
 
 #: Marks an input that has no derivative by nature (the condition of ``where``, an index).
