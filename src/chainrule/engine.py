@@ -9,27 +9,36 @@ vector-Jacobian product from the registry, reduces broadcast axes back to the in
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import DTypeError, GraphError, ShapeError, shape_str
 from .ops.backends import NUMPY
-from .ops.registry import Op
+from .ops.registry import Op, identity_vjp
+
+_np_sum_to = NUMPY.sum_to
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 _EMPTY: dict[str, Any] = {}
 _Tensor: Any = None   # the Tensor class, bound by chainrule.tensor (it imports this module)
+_wrap: Any = None     # Tensor._wrap, bound with it: the hot path calls it once per op
+# NOTE: nodes are numbered as they are created. An op's inputs exist before it runs, so every
+# node's number is larger than its inputs' nodes': creation order is a topological order, and
+# the backward pass sorts by it instead of running a depth-first search.
+_node_numbers = itertools.count()
+_new_object = object.__new__
 
 
 def bind_tensor_class(cls: type) -> None:
     """Called once by :mod:`chainrule.tensor`; avoids an import on every op."""
-    global _Tensor
+    global _Tensor, _wrap
     _Tensor = cls
+    _wrap = cls._wrap
 
 
 class _State:
@@ -56,7 +65,7 @@ class Node:
     released by reference counting alone.
     """
 
-    __slots__ = ("__weakref__", "inputs", "op", "out", "params", "versions")
+    __slots__ = ("__weakref__", "inputs", "number", "op", "out", "params", "versions")
 
     def __init__(self, op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any],
                  out: np.ndarray | None) -> None:
@@ -69,6 +78,7 @@ class Node:
         saved = op.saved_inputs
         self.versions = (tuple([t._version for t in inputs]) if saved is None
                          else tuple([inputs[i]._version for i in saved]) if saved else None)
+        self.number = next(_node_numbers)   # creation order (see _node_numbers)
 
     def __repr__(self) -> str:
         state = "freed" if self.inputs is None else f"{len(self.inputs)} inputs"
@@ -80,18 +90,28 @@ def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 
 
-@contextlib.contextmanager
-def set_grad_enabled(enabled: bool) -> Iterator[None]:
-    """Turn graph recording on or off inside a ``with`` block."""
-    previous = STATE.grad_enabled
-    STATE.grad_enabled = enabled
-    try:
-        yield
-    finally:
-        STATE.grad_enabled = previous
+class set_grad_enabled:  # a function in PyTorch's API; a class here for speed
+    """Turn graph recording on or off inside a ``with`` block.
+
+    A small class rather than a generator-based context manager: the backward pass and every
+    optimizer step enter one, and this costs a fraction of ``contextlib``'s overhead.
+    """
+
+    __slots__ = ("enabled", "previous")
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = bool(enabled)
+        self.previous = True
+
+    def __enter__(self) -> None:
+        self.previous = STATE.grad_enabled
+        STATE.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.grad_enabled = self.previous
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
+def no_grad() -> set_grad_enabled:
     """Context manager in which no graph is recorded (evaluation, optimizer updates).
 
     >>> import chainrule as cr
@@ -115,21 +135,38 @@ def _failure(op: Op, inputs: Sequence[Tensor], params: dict[str, Any],
 
 def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] = _EMPTY) -> Tensor:
     """Run ``op`` forward on tensors and record a node if any input needs a gradient."""
+    # NOTE: the hot path of every op. The common arities call the forward without building
+    # an argument list, and without ``**params`` when there are none.
     try:
-        out = op.forward(*[t.data for t in inputs], **params)
+        if params:
+            out = op.forward(*[t.data for t in inputs], **params)
+        elif len(inputs) == 2:
+            out = op.forward(inputs[0].data, inputs[1].data)
+        elif len(inputs) == 1:
+            out = op.forward(inputs[0].data)
+        else:
+            out = op.forward(*[t.data for t in inputs])
     except (ValueError, IndexError) as exc:
         raise _failure(op, inputs, params, exc) from None
     if type(out) is not np.ndarray:
-        out = np.asarray(out)
+        out = np.asarray(out)   # NumPy returns scalars for 0-d results
     node = None
-    if STATE.grad_enabled:
+    state = STATE
+    if state.grad_enabled:
         for t in inputs:
             if t._requires_grad:
                 node = Node(op, inputs, params, out if op.uses_out else None)
                 break
-    result = _Tensor._wrap(out, node)
-    if STATE.anomaly_hook is not None:
-        STATE.anomaly_hook("forward", op, inputs, result)
+    # NOTE: Tensor._wrap inlined (one call fewer per op).
+    result = _new_object(_Tensor)
+    result.data = out
+    result.grad = None
+    result._requires_grad = node is not None
+    result.node = node
+    result.name = None
+    result._version = 0
+    if state.anomaly_hook is not None:
+        state.anomaly_hook("forward", op, inputs, result)
     return result
 
 
@@ -141,27 +178,47 @@ def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Tensors reachable from ``roots`` that require grad, inputs before their consumers.
 
-    An explicit stack replaces recursion, so a graph 200,000 ops deep needs no more than
-    Python's default recursion limit.
+    One iterative sweep finds them (no recursion: a graph 200,000 ops deep needs no more than
+    Python's default recursion limit); sorting by node number orders them, since a node is
+    always created after its inputs' nodes. Leaves come first.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    tensors: list[Tensor] = []
+    numbers: list[int] = []
+    seen: set[int] = set()
+    stack: list[Tensor] = []
+    for root in roots:
+        if id(root) not in seen:
+            seen.add(id(root))
+            stack.append(root)
     while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
+        tensor = stack.pop()
+        tensors.append(tensor)
         node = tensor.node
-        if node is not None and node.inputs is not None:
+        if node is None:
+            numbers.append(-1)
+            continue
+        numbers.append(node.number)
+        inputs = node.inputs
+        if inputs is None:
+            continue   # freed: an error only if a gradient reaches it (see run_backward)
+        for parent in inputs:
+            if parent._requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return [tensors[i] for i in sorted(range(len(tensors)), key=numbers.__getitem__)]
+
+
+def _wanted(order: list[Tensor], target_ids: set[int]) -> set[int]:
+    """The tensors on a path to a target: only their gradients are needed."""
+    wanted = {id(t) for t in order if id(t) in target_ids}
+    for tensor in order:
+        node = tensor.node
+        if node is not None and node.inputs is not None and id(tensor) not in wanted:
             for parent in node.inputs:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
+                if id(parent) in wanted:
+                    wanted.add(id(tensor))
+                    break
+    return wanted
 
 
 def _check_root(tensor: Tensor, gradient: Any, where: str) -> Any:
@@ -186,6 +243,13 @@ def _check_root(tensor: Tensor, gradient: Any, where: str) -> Any:
     return gradient if isinstance(gradient, _Tensor) else value.astype(tensor.dtype, copy=True)
 
 
+def _freed(node: Node, where: str) -> GraphError:
+    return GraphError(
+        f"{where}: the graph through '{node.op.name}' was already freed by an earlier "
+        "backward; pass retain_graph=True to the first backward (or grad) to go "
+        "through the graph a second time")
+
+
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                  targets: Sequence[Tensor] | None, retain_graph: bool, create_graph: bool,
                  where: str) -> dict[int, Any]:
@@ -193,43 +257,73 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     otherwise returns the gradients of ``targets`` by ``id`` without touching ``.grad``."""
     seeds = [_check_root(r, g, where) for r, g in zip(roots, root_grads)]
     order = _topological_order(roots)
-    wanted: set[int] | None = None
-    if targets is not None:
-        target_ids = {id(t) for t in targets}
-        # Only tensors on a path to a target need their gradient: prune the rest.
-        wanted = set()
-        for tensor in order:
-            node = tensor.node
-            if id(tensor) in target_ids or (node is not None and node.inputs is not None and any(
-                    id(p) in wanted for p in node.inputs)):
-                wanted.add(id(tensor))
+    target_ids: set[int] = set() if targets is None else {id(t) for t in targets}
+    # Only tensors on a path to a target need their gradient: prune the rest.
+    wanted = None if targets is None else _wanted(order, target_ids)
     grads: dict[int, Any] = {}
     owned: set[int] = set()   # buffers this pass allocated itself, safe to add into in place
     for root, seed in zip(roots, seeds):
         _accumulate(grads, owned, id(root), _as_mode(seed, create_graph), create_graph)
     results: dict[int, Any] = {}
-    given: set[int] = set()   # arrays already handed to a leaf's .grad in this pass
+    given: set[int] = set()   # arrays already handed out (a leaf's .grad or a result)
+    hook = STATE.anomaly_hook
     with set_grad_enabled(create_graph):
         for tensor in reversed(order):
             key = id(tensor)
             g = grads.pop(key, None)
             if g is None or (wanted is not None and key not in wanted):
                 continue
-            if targets is not None and key in target_ids:
-                results[key] = g
+            if key in target_ids:
+                results[key] = g if create_graph else _private(g, given)
             node = tensor.node
             if node is None:
                 if targets is None:
                     _accumulate_leaf(tensor, g, create_graph, given)
                 continue
-            if node.inputs is None:
-                raise GraphError(
-                    f"{where}: the graph through '{node.op.name}' was already freed by an earlier "
-                    "backward; pass retain_graph=True to the first backward (or grad) to go "
-                    "through the graph a second time")
+            inputs = node.inputs
+            if inputs is None:
+                raise _freed(node, where)
             if node.versions is not None or (tensor._version and node.out is not None):
                 _check_versions(node, tensor, where)
-            _propagate(node, g, grads, owned, wanted, create_graph)
+            if create_graph:
+                _propagate_graph(node, g, grads, wanted)
+            else:
+                # NOTE: the plain backward, inlined: it runs once per node of every graph.
+                op = node.op
+                vjps = op.numpy_vjps
+                n = len(inputs)
+                args = ((inputs[0].data,) if n == 1 else (inputs[0].data, inputs[1].data)
+                        if n == 2 else tuple([t.data for t in inputs]))
+                last = len(vjps) - 1
+                for i in range(n):
+                    parent = inputs[i]
+                    if not parent._requires_grad:
+                        continue
+                    pkey = id(parent)
+                    if wanted is not None and pkey not in wanted:
+                        continue
+                    vjp = vjps[i if i < last else last]
+                    if vjp is None:
+                        raise _not_differentiable(op, i)
+                    gi = g if vjp is identity_vjp else vjp(g, args, node.out, node.params, i)
+                    pdata = parent.data
+                    if gi.shape != pdata.shape:
+                        gi = _np_sum_to(gi, pdata.shape)
+                    if gi.dtype is not pdata.dtype and gi.dtype != pdata.dtype:
+                        gi = gi.astype(pdata.dtype)
+                    if hook is not None:
+                        hook("backward", op, node, gi, i)
+                    previous = grads.get(pkey)
+                    if previous is None:
+                        grads[pkey] = gi
+                    elif pkey in owned:
+                        # NOTE: rebinding keeps 0-d results right: NumPy returns a new scalar
+                        # there instead of adding in place.
+                        previous += gi
+                        grads[pkey] = previous
+                    else:
+                        grads[pkey] = previous + gi
+                        owned.add(pkey)
             if not retain_graph:
                 node.inputs = None
                 node.out = None
@@ -260,43 +354,41 @@ def _check_versions(node: Node, output: Tensor, where: str) -> None:
 
 def _as_mode(value: Any, create_graph: bool) -> Any:
     if create_graph:
-        return value if isinstance(value, _Tensor) else _Tensor._wrap(value, None)
+        return value if isinstance(value, _Tensor) else _wrap(value, None)
     return value.data if isinstance(value, _Tensor) else value
 
 
-def _propagate(node: Node, g: Any, grads: dict[int, Any], owned: set[int],
-               wanted: set[int] | None, create_graph: bool) -> None:
+def _not_differentiable(op: Op, i: int) -> GraphError:
+    name = op.inputs[min(i, len(op.inputs) - 1)]
+    return GraphError(f"backward: input {i} of '{op.name}' ({name}) is not differentiable but "
+                      "requires grad; detach() it before passing it in")
+
+
+def _propagate_graph(node: Node, g: Any, grads: dict[int, Any], wanted: set[int] | None) -> None:
+    """One node of a backward that is itself recorded (``create_graph=True``)."""
     op = node.op
     inputs = node.inputs
     assert inputs is not None
-    if create_graph:
-        vjps = op.tensor_vjps()
-        args: tuple[Any, ...] = inputs
-        # NOTE: the node holds only the output's array, not the output tensor (that would be a
-        # reference cycle), so a differentiable ``out`` is recomputed from the inputs.
-        out: Any = apply(op, inputs, node.params) if op.uses_out else None
-    else:
-        vjps = op.numpy_vjps
-        args = tuple(t.data for t in inputs)
-        out = node.out
+    vjps = op.tensor_vjps()
+    # NOTE: the node holds only the output's array, not the output tensor (that would be a
+    # reference cycle), so a differentiable ``out`` is recomputed from the inputs.
+    out: Any = apply(op, inputs, node.params) if op.uses_out else None
     last = len(vjps) - 1
+    hook = STATE.anomaly_hook
     for i, parent in enumerate(inputs):
-        if not parent.requires_grad or (wanted is not None and id(parent) not in wanted):
+        if not parent._requires_grad or (wanted is not None and id(parent) not in wanted):
             continue
         vjp = vjps[i if i < last else last]
         if vjp is None:
-            raise GraphError(
-                f"backward: input {i} of '{op.name}' ({op.inputs[min(i, last)]}) is not "
-                "differentiable but requires grad; detach() it before passing it in")
-        gi = vjp(g, args, out, node.params, i)
+            raise _not_differentiable(op, i)
+        gi = vjp(g, inputs, out, node.params, i)
         if gi.shape != parent.shape:
-            gi = (sum_to(gi, parent.shape) if not create_graph
-                  else _tensor_sum_to(gi, parent.shape))
+            gi = _tensor_sum_to(gi, parent.shape)
         if gi.dtype != parent.dtype:
             gi = gi.astype(parent.dtype)
-        if STATE.anomaly_hook is not None:
-            STATE.anomaly_hook("backward", op, node, gi, i)
-        _accumulate(grads, owned, id(parent), gi, create_graph)
+        if hook is not None:
+            hook("backward", op, node, gi, i)
+        _accumulate(grads, set(), id(parent), gi, True)
 
 
 def _tensor_sum_to(g: Any, shape: tuple[int, ...]) -> Any:
@@ -314,24 +406,35 @@ def _accumulate(grads: dict[int, Any], owned: set[int], key: int, g: Any,
         grads[key] = previous + g
     elif key in owned:
         previous += g
+        grads[key] = previous
     else:
         grads[key] = previous + g
         owned.add(key)
+
+
+def _private(g: np.ndarray, given: set[int]) -> np.ndarray:
+    """``g`` as an array no one else holds (a copy when it is shared, a view or read-only).
+
+    NOTE: one array may reach two tensors (``x + y`` passes g to both) or be a view of another
+    gradient (a broadcast from a sum); copy it then, so each result is private to its owner.
+    """
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)   # a NumPy scalar from a 0-d computation: make it an array
+    elif id(g) in given or g.base is not None or not g.flags.writeable:
+        g = g.copy()
+    given.add(id(g))
+    return g
 
 
 def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool, given: set[int]) -> None:
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
-    # NOTE: one array may reach two leaves (``x + y`` passes g to both) or be a view of
-    # another gradient; copy it then, so each leaf's .grad is private to it.
-    if id(g) in given or g.base is not None or not g.flags.writeable:
-        g = g.copy()
-    given.add(id(g))
+    g = _private(g, given)
     if leaf.grad is None:
-        leaf.grad = _Tensor._wrap(g, None)
+        leaf.grad = _wrap(g, None)
     else:
-        leaf.grad = _Tensor._wrap(leaf.grad.data + g, None)
+        leaf.grad = _wrap(leaf.grad.data + g, None)
 
 
 def check_differentiable(data: np.ndarray, where: str) -> None:

@@ -12,6 +12,7 @@ code of their own: the engine differentiates them and the explainer sees their p
 from __future__ import annotations
 
 import builtins
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,10 +21,11 @@ import numpy as np
 from . import engine
 from .errors import ShapeError, shape_str
 from .ops import REGISTRY
-from .tensor import DEFAULT_FLOAT, Tensor
+from .tensor import DEFAULT_FLOAT, Tensor, bind_operators
 
 _ops = REGISTRY
 _apply = engine.apply
+_wrap = Tensor._wrap
 
 
 # ---- conversions -------------------------------------------------------------------------------
@@ -37,6 +39,26 @@ def constant(array: Any) -> Tensor:
     return Tensor._wrap(np.asarray(array), None)
 
 
+#: 0-d arrays for Python numbers, by (type, value, dtype): ``x * 1.0001`` in a loop converts
+#: the constant once. The arrays are read-only, and each use gets its own Tensor around it.
+_SCALARS: dict[tuple[type, Any, np.dtype[Any] | None], np.ndarray] = {}
+_SCALAR_CACHE_SIZE = 4096
+
+
+def _scalar_array(value: Any, dtype: np.dtype[Any] | None) -> np.ndarray:
+    # NOTE: the type is part of the key because 1 == 1.0 == True hash alike but convert
+    # differently; NaN never equals itself, so NaN constants simply miss the cache.
+    key = (type(value), value, dtype)
+    array = _SCALARS.get(key)
+    if array is None:
+        array = np.asarray(value, dtype=dtype)
+        array.flags.writeable = False
+        if len(_SCALARS) >= _SCALAR_CACHE_SIZE:
+            _SCALARS.clear()
+        _SCALARS[key] = array
+    return array
+
+
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
     """``value`` as a Tensor; a Python number takes the dtype of ``like`` (as PyTorch does).
 
@@ -48,15 +70,15 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(value, np.ndarray):
         return Tensor._wrap(value, None)
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        if like is not None and like.dtype.kind == "f":
-            dtype = like.dtype
+        if like is not None and like.data.dtype.kind == "f":
+            dtype = like.data.dtype
         elif isinstance(value, (float, np.floating)):
             dtype = DEFAULT_FLOAT
         elif like is not None:
             dtype = np.result_type(like.dtype, type(value))
         else:
             dtype = None
-        return Tensor._wrap(np.asarray(value, dtype=dtype), None)
+        return Tensor._wrap(_scalar_array(value, dtype), None)
     return Tensor(value)
 
 
@@ -95,68 +117,61 @@ def _torch_names(axis: Any, keepdims: bool, names: dict[str, Any], where: str
 
 
 # ---- elementwise primitives --------------------------------------------------------------------
-def add(x: Any, y: Any) -> Tensor:
-    return _apply(_ops["add"], _pair(x, y))
+# NOTE: each wrapper holds its registry entry in a closure, so an operator costs one call to the
+# wrapper and one to engine.apply, with no registry lookup.
+def _scalar_like(value: Any, like: Tensor) -> Tensor:
+    """A Python number as a constant of a float tensor's dtype: the cached fast path of
+    :func:`as_tensor` for ``x * 2.0`` and ``x + 1``; anything else goes the general way."""
+    kind = type(value)
+    if kind is float or kind is int:
+        dtype = like.data.dtype
+        if dtype.kind == "f":
+            array = _SCALARS.get((kind, value, dtype))
+            if array is not None:
+                return _wrap(array, None)
+    return as_tensor(value, like)
 
 
-def sub(x: Any, y: Any) -> Tensor:
-    return _apply(_ops["sub"], _pair(x, y))
+def _binary(name: str, doc: str) -> Any:
+    op = _ops[name]
+
+    def wrapper(x: Any, y: Any) -> Tensor:
+        if isinstance(x, Tensor):
+            return _apply(op, (x, y if isinstance(y, Tensor) else _scalar_like(y, x)))
+        return _apply(op, _pair(x, y))
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = doc
+    return wrapper
 
 
-def mul(x: Any, y: Any) -> Tensor:
-    return _apply(_ops["mul"], _pair(x, y))
+def _unary(name: str, doc: str) -> Any:
+    op = _ops[name]
+
+    def wrapper(x: Any) -> Tensor:
+        return _apply(op, (x if isinstance(x, Tensor) else as_tensor(x),))
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = doc
+    return wrapper
 
 
-def div(x: Any, y: Any) -> Tensor:
-    return _apply(_ops["div"], _pair(x, y))
-
-
-def pow(x: Any, y: Any) -> Tensor:
-    return _apply(_ops["pow"], _pair(x, y))
-
-
-def maximum(x: Any, y: Any) -> Tensor:
-    return _apply(_ops["maximum"], _pair(x, y))
-
-
-def minimum(x: Any, y: Any) -> Tensor:
-    return _apply(_ops["minimum"], _pair(x, y))
-
-
-def neg(x: Tensor) -> Tensor:
-    return _apply(_ops["neg"], (x,))
-
-
-def exp(x: Tensor) -> Tensor:
-    return _apply(_ops["exp"], (as_tensor(x),))
-
-
-def log(x: Tensor) -> Tensor:
-    return _apply(_ops["log"], (as_tensor(x),))
-
-
-def log1p(x: Tensor) -> Tensor:
-    return _apply(_ops["log1p"], (as_tensor(x),))
-
-
-def sqrt(x: Tensor) -> Tensor:
-    return _apply(_ops["sqrt"], (as_tensor(x),))
-
-
-def abs(x: Tensor) -> Tensor:
-    return _apply(_ops["abs"], (as_tensor(x),))
-
-
-def tanh(x: Tensor) -> Tensor:
-    return _apply(_ops["tanh"], (as_tensor(x),))
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    return _apply(_ops["sigmoid"], (as_tensor(x),))
-
-
-def relu(x: Tensor) -> Tensor:
-    return _apply(_ops["relu"], (as_tensor(x),))
+add = _binary("add", "x + y, broadcasting as NumPy.")
+sub = _binary("sub", "x - y, broadcasting as NumPy.")
+mul = _binary("mul", "x * y, broadcasting as NumPy.")
+div = _binary("div", "x / y, broadcasting as NumPy.")
+pow = _binary("pow", "x ** y, broadcasting as NumPy.")
+maximum = _binary("maximum", "The elementwise larger of x and y; a tie splits the gradient.")
+minimum = _binary("minimum", "The elementwise smaller of x and y; a tie splits the gradient.")
+neg = _unary("neg", "-x.")
+exp = _unary("exp", "e ** x.")
+log = _unary("log", "The natural logarithm.")
+log1p = _unary("log1p", "log(1 + x), accurate for small x.")
+sqrt = _unary("sqrt", "The square root.")
+abs = _unary("abs", "|x|; abs'(0) = 0.")
+tanh = _unary("tanh", "The hyperbolic tangent.")
+sigmoid = _unary("sigmoid", "1 / (1 + exp(-x)), computed without overflow.")
+relu = _unary("relu", "max(x, 0); relu'(0) = 0.")
 
 
 def clip(x: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
@@ -185,9 +200,8 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
 
 
 # ---- structural primitives ---------------------------------------------------------------------
-def matmul(x: Any, y: Any) -> Tensor:
-    """Matrix product with NumPy's rules: 1-D vectors, 2-D matrices, batched stacks."""
-    return _apply(_ops["matmul"], _pair(x, y))
+matmul = _binary("matmul", "Matrix product with NumPy's rules: 1-D vectors, 2-D matrices, "
+                            "batched stacks.")
 
 
 def _reduce(name: str, x: Tensor, axis: Any, keepdims: bool, names: dict[str, Any]) -> Tensor:
@@ -422,3 +436,6 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         _check_same_shape(logits, probs, "cross_entropy")
         loss = -sum(probs * logp, axis=-1)
     return _reduce_loss(loss, reduction, "cross_entropy")
+
+
+bind_operators(sys.modules[__name__])

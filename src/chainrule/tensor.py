@@ -14,7 +14,7 @@ tensor([2., 4., 6.])
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from .errors import DTypeError, GraphError, ShapeError
 
 #: Default dtype for Python floats, as in PyTorch.
 DEFAULT_FLOAT = np.dtype(np.float32)
+_new_object = object.__new__
 
 
 def to_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray:
@@ -79,10 +80,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad = True
 
-    @classmethod
-    def _wrap(cls, data: np.ndarray, node: engine.Node | None) -> Tensor:
+    @staticmethod
+    def _wrap(data: np.ndarray, node: engine.Node | None) -> Tensor:
         """Make a tensor around an array without copying or checking (internal fast path)."""
-        t = object.__new__(cls)
+        t = _new_object(Tensor)
         t.data = data
         t.grad = None
         t._requires_grad = node is not None
@@ -291,38 +292,30 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ---- operators (dispatch only) --------------------------------------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return F.add(self, other)
+    # NOTE: +, -, *, /, ** and @ with the tensor on the left are bound to the functional
+    # wrappers themselves at the end of this module (one Python call per operator, not two).
+    if TYPE_CHECKING:
+        def __add__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
 
     def __radd__(self, other: Any) -> Tensor:
         return F.add(other, self)
 
-    def __sub__(self, other: Any) -> Tensor:
-        return F.sub(self, other)
-
     def __rsub__(self, other: Any) -> Tensor:
         return F.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return F.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         return F.mul(other, self)
 
-    def __truediv__(self, other: Any) -> Tensor:
-        return F.div(self, other)
-
     def __rtruediv__(self, other: Any) -> Tensor:
         return F.div(other, self)
 
-    def __pow__(self, other: Any) -> Tensor:
-        return F.pow(self, other)
-
     def __rpow__(self, other: Any) -> Tensor:
         return F.pow(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return F.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return F.matmul(other, self)
@@ -472,6 +465,20 @@ class Tensor:
         return F.astype(self, np.float64)
 
 
-from . import functional as F  # noqa: E402  (functional needs Tensor defined first)
+def bind_operators(functional: Any) -> None:
+    """Bind +, -, *, /, ** and @ to the functional wrappers themselves.
+
+    Called by :mod:`chainrule.functional` once it has defined them (the two modules import
+    each other, so neither can do it at import time of the other).
+    """
+    Tensor.__add__ = functional.add  # type: ignore[method-assign]
+    Tensor.__sub__ = functional.sub  # type: ignore[method-assign]
+    Tensor.__mul__ = functional.mul  # type: ignore[method-assign]
+    Tensor.__truediv__ = functional.div  # type: ignore[method-assign]
+    Tensor.__pow__ = functional.pow  # type: ignore[method-assign]
+    Tensor.__matmul__ = functional.matmul  # type: ignore[method-assign]
+
 
 engine.bind_tensor_class(Tensor)
+
+from . import functional as F  # noqa: E402  (functional needs Tensor defined first)

@@ -152,11 +152,19 @@ def validate(op: Op) -> None:
         raise IncompleteOpError(f"op '{op.name}': " + "; ".join(problems))
 
 
+def identity_vjp(g: Any, args: tuple[Any, ...], out: Any, params: dict[str, Any], i: int) -> Any:
+    """The vector-Jacobian product of a derivative that is exactly 1: the gradient itself.
+
+    The engine recognizes it and skips the call.
+    """
+    return g
+
+
 def _compile_formula(formula: str, op: Op, namespace: dict[str, Any]) -> Callable[..., Any]:
     # NOTE: a derivative of exactly 1 or -1 passes the incoming gradient through without a
     # multiply: it saves a full-size temporary on every add and sub.
     if formula.strip() == "1":
-        return lambda g, args, out, params, i: g
+        return identity_vjp
     if formula.strip() == "-1":
         return lambda g, args, out, params, i: -g
     used = formula_names(formula)
