@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import samples
+from .backends import NUMPY
 from .registry import Derivative, Op, Sample, register
 
 _AXES: tuple[tuple[int, ...] | None, ...] = (None, (0,), (1,), (0, 1))
@@ -48,7 +49,8 @@ def _extreme_backward(F: Any, g: Any, args: tuple[Any, ...], out: Any, p: dict[s
     (x,) = args
     axis, keepdims = p["axis"], p["keepdims"]
     x_raw = F.raw(x)
-    winners = x_raw == F.raw(F.expand_reduced(F.raw(out), x.shape, axis, keepdims))
+    # NOTE: the mask is a constant (no derivative), so it is computed on arrays in both backends.
+    winners = x_raw == NUMPY.expand_reduced(F.raw(out), x.shape, axis, keepdims)
     count = winners.sum(axis=axis, keepdims=True)
     return F.where(winners, F.expand_reduced(g, x.shape, axis, keepdims) / count, 0)
 
