@@ -174,16 +174,14 @@ def _partial(name: str) -> str:
 
 # ---- numbers -----------------------------------------------------------------------------------
 def number(value: float) -> str:
-    """Seven significant digits, as the seed's NOTES.md writes them."""
-    return f"{float(value):.7g}"
+    """Seven significant digits in the explainer's style (0.9975274, 9.841643e-3)."""
+    from ..explain.symbolic import format_number
+
+    return format_number(value, 7)
 
 
 def latex_number(value: float) -> str:
-    text = number(value)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return text
+    return re.sub(r"e(-?\d+)$", r" \\times 10^{\1}", number(value))
 
 
 def cells(value: np.ndarray, fmt: Any = number) -> list[list[str]]:
