@@ -26,6 +26,19 @@ def format_number(value: Any, digits: int = 6) -> str:
     return f"{v:.{digits}g}"
 
 
+def format_scientific(value: Any, digits: int = 6) -> str:
+    """A number as ``-4.92082e-3`` (``digits`` significant digits, the explainer's style).
+
+    >>> format_scientific(-0.00492082108674012), format_scientific(0.0)
+    ('-4.92082e-3', '0')
+    """
+    v = float(value)
+    if v == 0 or not np.isfinite(v):
+        return format_number(v)
+    mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 def format_values(array: Any, max_elements: int = MAX_ELEMENTS) -> str:
     """The elements of a small array in nested brackets, or ``min, mean, max`` of a large one.
 

@@ -167,7 +167,7 @@ def _box_label(box: Box) -> str:
         details.append(f"<B>{escape(shown)}</B>")
     if box.parallel > 1:
         details.append(f"{box.parallel} parallel")
-    if box.count > 1 and box.kind != "more":
+    if box.kind == "repeat" or box.parallel > 1:
         details.append(f"{box.count} tensors")
     if t is not None:
         details.append(shape_text(t.shape))
@@ -198,10 +198,10 @@ def to_dot(view: GraphView, rankdir: str = "BT", title: str | None = None) -> st
              "  edge [fontname=Helvetica, fontsize=9, color=\"#555555\", fontcolor=\"#333333\"];"]
     caption = title or ""
     if view.collapsed:
-        caption += (f"{' - ' if caption else ''}collapsed: {view.tensors} tensors, "
+        caption += (f"{' · ' if caption else ''}collapsed: {view.tensors} tensors, "
                     f"{view.edges} edges shown as {len(view.boxes)} boxes")
     if view.note:
-        caption += f"{' - ' if caption else ''}{view.note}"
+        caption += f"{' · ' if caption else ''}{view.note}"
     if caption:
         lines.append(f"  label={_quote(caption)}; labelloc=t;")
     for i, box in enumerate(view.boxes):
