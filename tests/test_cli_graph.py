@@ -61,8 +61,8 @@ def test_graph_png_and_dot(cli, tmp_path) -> None:
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     dot = cli("graph", SEED, "--format", "dot")
     assert dot.returncode == 0
-    nodes = re.findall(r"^  n\d+ \[label=", dot.stdout, flags=re.M)
-    edges = re.findall(r"^  n\d+ -> n\d+", dot.stdout, flags=re.M)
+    nodes = re.findall(r"^ +n\d+ \[label=", dot.stdout, flags=re.M)
+    edges = re.findall(r"^ +n\d+ -> n\d+", dot.stdout, flags=re.M)
     assert (len(nodes), len(edges)) == graph_size(SEED)
     dot_file = tmp_path / "g.dot"
     assert cli("graph", SEED, "-o", str(dot_file)).returncode == 0

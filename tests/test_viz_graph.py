@@ -27,8 +27,8 @@ def svg_counts(svg: str) -> tuple[int, int]:
 
 
 def dot_counts(dot: str) -> tuple[int, int]:
-    nodes = re.findall(r"^  n(\d+) \[label=", dot, flags=re.M)
-    edges = re.findall(r"^  n(\d+) -> n(\d+)", dot, flags=re.M)
+    nodes = re.findall(r"^ +n(\d+) \[label=", dot, flags=re.M)
+    edges = re.findall(r"^ +n(\d+) -> n(\d+)", dot, flags=re.M)
     return len(nodes), len(edges)
 
 
@@ -219,3 +219,21 @@ def test_import_chainrule_does_not_import_graphviz() -> None:
 def test_draw_graph_rejects_non_tensors() -> None:
     with pytest.raises(TypeError, match="expected a Tensor, got list"):
         draw_graph([1.0])
+
+
+def test_params_name_tensors_and_group_modules_without_changing_them() -> None:
+    nn = pytest.importorskip("chainrule.nn")
+    cr.manual_seed(0)
+    model = nn.MLP([3, 4, 2])
+    loss = model(cr.randn(5, 3, name="x")).sum()
+    params = dict(model.named_parameters())
+    drawing = draw_graph(loss, params=params)
+    assert all(p.name is None and p.grad is None for p in params.values())
+    for name in params:
+        assert f"<B>{name}</B>" in drawing.dot
+    clusters = re.findall(r'subgraph "cluster_\d+" \{\n    label="(\w+)";.*?\n((?:    n\d+ .*\n)+)',
+                          drawing.dot)
+    members = {label: len(body.splitlines()) for label, body in clusters}
+    # each Linear: weight, its transpose, matmul, bias, add; relu and sum belong to no module
+    assert members == {"0": 5, "2": 5}
+    assert svg_counts(drawing.svg()) == dot_counts(drawing.dot) == (13, 12)

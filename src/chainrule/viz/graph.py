@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,8 +110,8 @@ class GraphDrawing:
 
 
 def draw_graph(loss: Tensor, max_nodes: int = 60, collapse: bool | None = None,
-               gradients: bool = True, rankdir: str = "BT",
-               title: str | None = None) -> GraphDrawing:
+               gradients: bool = True, rankdir: str = "BT", title: str | None = None,
+               params: Mapping[str, Tensor] | None = None) -> GraphDrawing:
     """Draw the computation graph behind ``loss``.
 
     Args:
@@ -122,6 +123,9 @@ def draw_graph(loss: Tensor, max_nodes: int = 60, collapse: bool | None = None,
             with ``chainrule.grad(..., retain_graph=True)`` (never touching ``.grad``).
         rankdir: Graphviz direction; "BT" draws inputs at the bottom and the loss on top.
         title: a caption for the drawing.
+        params: names for tensors, e.g. ``dict(model.named_parameters())`` (as torchviz's
+            ``make_dot``); the tensors are not changed. Dotted names (``0.weight``) group
+            a full drawing's boxes by module.
 
     Returns:
         a :class:`GraphDrawing`.
@@ -130,7 +134,7 @@ def draw_graph(loss: Tensor, max_nodes: int = 60, collapse: bool | None = None,
 
     if not isinstance(loss, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(loss).__name__}")
-    view = build_view(loss, max_nodes=max_nodes, collapse=collapse)
+    view = build_view(loss, max_nodes=max_nodes, collapse=collapse, names=params)
     if gradients:
         _attach_gradients(loss, view)
     return GraphDrawing(view, to_dot(view, rankdir=rankdir, title=title))
@@ -204,10 +208,22 @@ def to_dot(view: GraphView, rankdir: str = "BT", title: str | None = None) -> st
         caption += f"{' · ' if caption else ''}{view.note}"
     if caption:
         lines.append(f"  label={_quote(caption)}; labelloc=t;")
+    modules: dict[str, list[int]] = {}
     for i, box in enumerate(view.boxes):
-        style = ' style="rounded,dashed"' if box.kind == "more" else ""
-        peripheries = " peripheries=2" if box.kind == "repeat" else ""
-        lines.append(f"  n{i} [label={_box_label(box)}{style}{peripheries}];")
+        modules.setdefault(box.module, []).append(i)
+    for number, (module, members) in enumerate(modules.items()):
+        indent = "    " if module else "  "
+        if module:
+            lines.append(f'  subgraph "cluster_{number}" {{')
+            lines.append(f'    label={_quote(module)}; style="rounded,dashed"; '
+                         'color="#999999"; fontsize=10;')
+        for i in members:
+            box = view.boxes[i]
+            style = ' style="rounded,dashed"' if box.kind == "more" else ""
+            peripheries = " peripheries=2" if box.kind == "repeat" else ""
+            lines.append(f"{indent}n{i} [label={_box_label(box)}{style}{peripheries}];")
+        if module:
+            lines.append("  }")
     for a in view.arrows:
         label = "\n".join(a.labels[:3] + (["…"] if len(a.labels) > 3 else []))
         if a.count > 1:

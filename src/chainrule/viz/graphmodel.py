@@ -25,6 +25,7 @@ rest become one box "… N more tensors", so any graph draws in bounded size.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ class Box:
     gradient: Any = None  # the gradient of ``tensor`` (an ndarray), when known
     names: list[str] = field(default_factory=list)   # names of the tensors it stands for
     last: int = 0        # position of ``tensor`` in the walk (inputs come first)
+    module: str = ""     # the module it belongs to (from dotted names), in a full drawing
 
 
 @dataclass
@@ -79,6 +81,12 @@ class _Graph:
     tensors: list[Tensor]
     parents: list[list[int]]     # input positions, in order, duplicates kept (x * x)
     consumers: list[list[int]]
+    labels: dict[int, str] = field(default_factory=dict)   # id(tensor) -> name given by caller
+
+    def name(self, i: int) -> str | None:
+        """The tensor's name: the one the caller gave (``params=``), else its own."""
+        t = self.tensors[i]
+        return self.labels.get(id(t)) or t.name
 
 
 def walk(root: Tensor) -> _Graph:
@@ -138,7 +146,7 @@ def _kind(graph: _Graph, i: int, root: int) -> str:
         return "op"
     if tensor.requires_grad:
         return "parameter"
-    return "input" if tensor.name else "constant"
+    return "input" if graph.name(i) else "constant"
 
 
 def _title(tensor: Tensor, kind: str) -> str:
@@ -204,10 +212,14 @@ def _op_signature(tensor: Tensor) -> str:
     return f"{tensor.node.op.name if tensor.node is not None else 'leaf'}|{tensor.shape}"
 
 
-def build_view(root: Tensor, max_nodes: int = 60, collapse: bool | None = None) -> GraphView:
+def build_view(root: Tensor, max_nodes: int = 60, collapse: bool | None = None,
+               names: Mapping[str, Tensor] | None = None) -> GraphView:
     """Boxes and arrows for the graph behind ``root``; collapsed when it has more than
-    ``max_nodes`` tensors (or when ``collapse`` is True)."""
+    ``max_nodes`` tensors (or when ``collapse`` is True). ``names`` labels tensors (e.g.
+    ``dict(model.named_parameters())``) without changing them; dotted names group the boxes of
+    a drawing that is not collapsed by module (``0.weight`` and the ops using it: module 0)."""
     graph = walk(root)
+    graph.labels = {id(t): name for name, t in (names or {}).items()}
     n = len(graph.tensors)
     r = n - 1
     edges = sum(len(p) for p in graph.parents)
@@ -216,7 +228,7 @@ def build_view(root: Tensor, max_nodes: int = 60, collapse: bool | None = None) 
     shown = [True] * n
     if collapse:
         for i, t in enumerate(graph.tensors):
-            if (t.node is None and not t.requires_grad and not t.name
+            if (t.node is None and not t.requires_grad and not graph.name(i)
                     and len(graph.consumers[i]) == 1):
                 shown[i] = False   # folded into its consumer
         chains = _chains(graph, shown)
@@ -239,8 +251,8 @@ def build_view(root: Tensor, max_nodes: int = 60, collapse: bool | None = None) 
                                      for i in chain[start:start + period])
                 kind, title = "repeat", f"{reps} × ({pattern})"
             box = Box(kind, title, tensor, count=end - start, last=last)
-            if tensor.name and reps == 1:
-                box.names.append(tensor.name)
+            if graph.name(last) and reps == 1:
+                box.names.append(graph.name(last))  # type: ignore[arg-type]
             for i in chain[start:end]:
                 box_of[i] = len(boxes)
             boxes.append(box)
@@ -255,6 +267,8 @@ def build_view(root: Tensor, max_nodes: int = 60, collapse: bool | None = None) 
     boxes = [boxes[old] for old in used]
     box_of = [renumber[b] for b in box_of]
     arrows = _arrows(graph, box_of, shown)
+    if not collapse:
+        _assign_modules(graph, boxes)
     view = GraphView(boxes, arrows, n, edges, collapse)
     if len(boxes) > max_nodes and collapse:
         _truncate(view, box_of[r], max_nodes)
@@ -292,6 +306,34 @@ def _merge_parallel(graph: _Graph, boxes: list[Box], box_of: list[int],
         box_of[i] = rep[b]
     for box in boxes:
         box.names.reverse()   # visited last-first; list them in the order they were made
+
+
+def _assign_modules(graph: _Graph, boxes: list[Box]) -> None:
+    """Module of each box of a full drawing (one box per tensor, in walk order): a parameter
+    named ``m.weight`` is in module ``m``; an op is in the module of a parameter it reads, or
+    of an input op that only transforms parameters (``W.T`` in ``x @ W.T``).
+
+    NOTE: a heuristic on names and connections only (no per-op rules); an op reading
+    parameters of two modules joins the first.
+    """
+    module: list[str] = [""] * len(boxes)
+    param_only = [False] * len(boxes)
+    for i in range(len(boxes)):
+        name = graph.name(i)
+        tensor = graph.tensors[i]
+        if tensor.node is None:
+            if name and "." in name:
+                module[i] = name.rsplit(".", 1)[0]
+            param_only[i] = tensor.requires_grad or not name   # a parameter or a constant
+            continue
+        parents = graph.parents[i]
+        param_only[i] = all(param_only[p] for p in parents)
+        for p in parents:
+            if module[p] and (graph.tensors[p].node is None or param_only[p]):
+                module[i] = module[p]
+                break
+    for box, name in zip(boxes, module):
+        box.module = name
 
 
 def _arrows(graph: _Graph, box_of: list[int], shown: list[bool]) -> list[Arrow]:
