@@ -204,8 +204,9 @@ def explain(loss: Tensor, wrt: Tensor, index: Any = None, *, view: str = "auto",
         paths = views.enumerate_paths(ctx, max_terms if chosen == "chain" else 64)
         elems = [w_elem] + [e.child for p in paths for e in p]
         blocks.append(views.heading(ctx))
-        blocks.append(Para([f"{w_sym.text} is {views.quantities(ctx, [w_elem]).rows[0][1]}; "
-                            f"{_count_text(count)} from it to the loss {loss_sym.text}."]))
+        where = views.quantities(ctx, [w_elem]).rows[0][1]
+        blocks.append(Para([f"{w_sym.text}{'' if where == w_sym.text else ' is ' + str(where)}"
+                            f": {_count_text(count)} from it to the loss {loss_sym.text}."]))
         if chosen == "chain":
             blocks.append(Heading(["Chain rule, path by path"], 3))
             blocks += views.chain_view(ctx, paths, count, value)
