@@ -10,6 +10,7 @@ and, if not, which mistake it is consistent with (a missing square, a sign, a pa
 from __future__ import annotations
 
 import argparse
+import re
 
 from . import add_output_arguments
 from .solve import RENDERERS, add_format_arguments, emit, resolve_elements
@@ -31,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                              "right and, if not, which mistake it is consistent with")
     add_format_arguments(parser)
     add_output_arguments(parser)
+    # NOTE: argparse only takes "-4.9" or "-4" as a negative number, so "--expect -4.9e-3"
+    # would fail with "expected one argument"; this accepts exponent forms as numbers too.
+    parser._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
     parser.set_defaults(run=run)
 
 
@@ -47,8 +51,12 @@ def run(args: argparse.Namespace) -> int:
     out = RENDERERS[args.format]()
     out.derivation(d)
     if args.expect is not None:
+        from ..explain.symbolic import format_number
+
         verdict = d.check(args.expect)
-        out.heading(f"Your answer: dL/d{name} = {args.expect:g}", level=3)
-        out.paragraph(verdict.message)
-    emit(out.finish(f"dL/d{name} in {args.file}"), args)
+        out.heading(f"Your answer: dL/d{name} = {format_number(args.expect, 7)}")
+        out.paragraph(verdict.message, wrap=False)
+    # A page needs a title; in a terminal or a Markdown file the derivation's heading is one.
+    title = f"dL/d{name} in {args.file}" if args.format in ("latex", "html") else None
+    emit(out.finish(title), args)
     return 0

@@ -221,8 +221,8 @@ class TextRenderer:
         rule = "=" if level == 1 else "-" if level == 2 else ""
         self.parts.append(f"\n{text}\n{rule * len(text)}".rstrip())
 
-    def paragraph(self, text: str) -> None:
-        self.parts.append(textwrap.fill(text, 96))
+    def paragraph(self, text: str, wrap: bool = True) -> None:
+        self.parts.append(textwrap.fill(text, 96) if wrap else text)
 
     def equation(self, name: str, rhs: str, rhs_latex: str, value: np.ndarray,
                  latex_lhs: str | None = None) -> None:
@@ -243,7 +243,7 @@ class TextRenderer:
 
     def finish(self, title: str | None) -> str:
         head = [title, "=" * len(title)] if title else []
-        return "\n".join([*head, *self.parts]) + "\n"
+        return "\n".join([*head, *self.parts]).strip("\n") + "\n"
 
 
 class MarkdownRenderer(TextRenderer):
@@ -275,7 +275,7 @@ class LatexRenderer(TextRenderer):
         command = "section" if level <= 2 else "subsection"
         self.parts.append(rf"\{command}*{{{latex_escape(text)}}}")
 
-    def paragraph(self, text: str) -> None:
+    def paragraph(self, text: str, wrap: bool = True) -> None:
         self.parts.append(latex_escape(text))
 
     def equation(self, name: str, rhs: str, rhs_latex: str, value: np.ndarray,
@@ -304,7 +304,7 @@ class HtmlRenderer(TextRenderer):
     def heading(self, text: str, level: int = 2) -> None:
         self.parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
 
-    def paragraph(self, text: str) -> None:
+    def paragraph(self, text: str, wrap: bool = True) -> None:
         self.parts.append(f"<p>{html.escape(text)}</p>")
 
     def equation(self, name: str, rhs: str, rhs_latex: str, value: np.ndarray,
@@ -361,8 +361,10 @@ def latex_equation(name: str, rhs_latex: str, value: np.ndarray,
 
 
 def latex_escape(text: str) -> str:
-    """Plain text for LaTeX: the special characters escaped."""
+    """Plain text for LaTeX: special characters escaped, the math symbols a verdict uses
+    (∂, −, ², ·, →) written as math, so that pdflatex compiles it without Unicode fonts."""
     table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
              "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-             "^": r"\textasciicircum{}"}
+             "^": r"\textasciicircum{}", "∂": r"$\partial$", "−": "-", "²": r"$^2$",
+             "·": r"$\cdot$", "→": r"$\to$", "…": r"\dots{}", "Σ": r"$\Sigma$"}
     return "".join(table.get(c, c) for c in text)
