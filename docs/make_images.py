@@ -1,6 +1,6 @@
 """Regenerate the figures in docs/images with chainrule itself.
 
-    python docs/make_images.py
+    python docs/make_images.py [--out FOLDER]     (default: docs/images)
 
 - seed_network.svg: the seed's 4-3-1 network (examples/seed.toml) as chainrule.draw_network
   draws it, lines showing the weights (all 1);
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -36,19 +37,22 @@ def deep_mlp_loss(layers: int = 50) -> cr.Tensor:
     return loss
 
 
-def main() -> int:
-    IMAGES.mkdir(parents=True, exist_ok=True)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Regenerate docs/images with chainrule.")
+    parser.add_argument("--out", type=Path, default=IMAGES, help="folder (default docs/images)")
+    out: Path = parser.parse_args(argv).out
+    out.mkdir(parents=True, exist_ok=True)
     net = load_network(ROOT / "examples" / "seed.toml").build()
     written = [
-        cr.draw_network(net).save(IMAGES / "seed_network.svg"),
-        cr.draw_network(net, edges="gradient").save(IMAGES / "seed_network_gradients.svg"),
+        cr.draw_network(net).save(out / "seed_network.svg"),
+        cr.draw_network(net, edges="gradient").save(out / "seed_network_gradients.svg"),
     ]
     graph = cr.draw_graph(net.loss, title=net.spec.title)
-    written += [graph.save(IMAGES / "seed_graph.svg"), graph.save(IMAGES / "seed_graph.png")]
+    written += [graph.save(out / "seed_graph.svg"), graph.save(out / "seed_graph.png")]
     written.append(cr.draw_graph(deep_mlp_loss(), title="a 50-layer tanh MLP")
-                   .save(IMAGES / "deep_graph.svg"))
+                   .save(out / "deep_graph.svg"))
     for path in written:
-        print(f"wrote {path.relative_to(ROOT)}")
+        print(f"wrote {path}")
     return 0
 
 
