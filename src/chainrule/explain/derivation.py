@@ -24,7 +24,7 @@ from .graph import ElementGraph, adjoints
 from .names import symbol
 
 #: A hidden stretch with more sub-paths than this is not folded: every tensor is shown.
-_MAX_SUBPATHS = 64
+_MAX_SUBPATHS = 4096
 #: How deep an unnamed intermediate is written out as an expression before it gets a name.
 _MAX_DEPTH = 3
 
@@ -201,10 +201,11 @@ class Context:
                 nxt = (g.child, int(g.o[step[1]]))
                 if self.shown(g.child):
                     found.setdefault(nxt, []).append([*path, step])
-                    count += 1
+                    count += bool(path)
                 else:
                     stack.append((nxt, [*path, step]))
-            if count > _MAX_SUBPATHS or len(stack) > _MAX_SUBPATHS * 8:
+                    count += 1
+            if count > _MAX_SUBPATHS:
                 raise _TooMany
         edges = []
         for child, subpaths in found.items():
