@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -88,5 +87,13 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 def escape(text: str) -> str:
-    """Escape text for XML, HTML and Graphviz HTML-like labels."""
-    return html.escape(text, quote=True)
+    """Escape text for XML, HTML and Graphviz HTML-like labels.
+
+    NOTE: written out rather than ``html.escape``, whose module imports the 2,000-entry
+    ``html.entities`` table: ``import chainrule`` stays fast.
+
+    >>> escape('a < b & "c"')
+    'a &lt; b &amp; &quot;c&quot;'
+    """
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#x27;"))
