@@ -146,9 +146,9 @@ def solution(net: BuiltNetwork, derivations: list[Derivation], fmt: str) -> str:
         out.derivation(d)
     worst = max((_relative(d.value, d.autograd) for d in derivations), default=0.0)
     worst_fd = max((_relative(d.value, d.numeric) for d in derivations), default=0.0)
-    out.paragraph(f"All {len(derivations)} derivations checked: largest relative difference "
-                  f"{worst:.1e} from autograd and {worst_fd:.1e} from a float64 central "
-                  "difference.")
+    count = f"{len(derivations)} derivation{'s' if len(derivations) != 1 else ''}"
+    out.paragraph(f"Checked {count}: largest relative difference {worst:.1e} from autograd "
+                  f"and {worst_fd:.1e} from a float64 central difference.")
 
     lr = spec.learning_rate
     out.heading(f"3. One gradient-descent step (learning rate {lr:g})")
@@ -316,7 +316,7 @@ class HtmlRenderer(TextRenderer):
             rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row)
                            + "</tr>" for row in cells(value))
             body = f"<table class='matrix'>{rows}</table>"
-        self.parts.append(f"<div class='equation'><code>{head}</code> = {body}</div>")
+        self.parts.append(f"<div class='equation'><span class='lhs'>{head}</span> = {body}</div>")
 
     def derivation(self, d: Derivation) -> None:
         self.parts.append(d.to_html(standalone=False))
@@ -335,9 +335,10 @@ class HtmlRenderer(TextRenderer):
 
 CSS = """
 .equation { margin: 0.6em 0; display: flex; align-items: center; gap: 0.5em; }
-table.matrix { border-left: 1px solid #444; border-right: 1px solid #444;
-               border-collapse: collapse; font-variant-numeric: tabular-nums; }
-table.matrix td { padding: 0.1em 0.6em; text-align: right; }
+.equation .lhs { font-family: "Latin Modern Math", "STIX Two Math", serif; font-size: 1.1em; }
+table.matrix { border-left: 2px solid #444; border-right: 2px solid #444; border-radius: 5px;
+               border-collapse: separate; margin: 0; font-variant-numeric: tabular-nums; }
+table.matrix td { border: none; padding: 0.1em 0.6em; text-align: right; }
 """
 
 RENDERERS: dict[str, type[TextRenderer]] = {
