@@ -82,3 +82,15 @@ __all__ = [
     "randn_like", "relu", "set_grad_enabled", "sigmoid", "softmax", "stack", "tensor", "where",
     "zeros", "zeros_like",
 ]
+
+_SUBPACKAGES = ("nn", "optim", "data")
+
+
+def __getattr__(name: str) -> object:
+    # NOTE: nn, optim and data load on first use (chainrule.nn, or import chainrule.nn as nn),
+    # keeping `import chainrule` fast.
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
