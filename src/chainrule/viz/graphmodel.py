@@ -338,6 +338,7 @@ def _assign_modules(graph: _Graph, boxes: list[Box]) -> None:
 
 def _arrows(graph: _Graph, box_of: list[int], shown: list[bool]) -> list[Arrow]:
     found: dict[tuple[int, int], Arrow] = {}
+    labels: dict[tuple[int, int], str] = {}   # by (id(op), position): one lookup per kind
     for child, ps in enumerate(graph.parents):
         for position, p in enumerate(ps):
             if not shown[p]:
@@ -345,7 +346,11 @@ def _arrows(graph: _Graph, box_of: list[int], shown: list[bool]) -> list[Arrow]:
             source, target = box_of[p], box_of[child]
             if source == target:
                 continue
-            label = local_derivative(graph.tensors[child], position)
+            node = graph.tensors[child].node
+            key = (id(node.op) if node is not None else 0, position)
+            label = labels.get(key)
+            if label is None:
+                label = labels[key] = local_derivative(graph.tensors[child], position)
             arrow = found.get((source, target))
             if arrow is None:
                 found[(source, target)] = Arrow(
