@@ -36,6 +36,13 @@ def test_without_expect_it_is_the_derivation_alone():
     assert "(derivation, autograd and central difference agree)" in done.stdout
 
 
+def test_an_intermediate_value():
+    """dL/dh_1 = dL/dy * y (1 - y) * w211 = 4.92082e-3 in the seed (NOTES.md's dL/dw111 / x_1)."""
+    done = run_cli("explain", "examples/seed.toml", "--wrt", "h_1")
+    assert done.returncode == 0, done.stderr
+    assert "Result: ∂L/∂h_1 = 4.92082e-3" in done.stdout
+
+
 def test_html_page_with_verdict_and_no_overwrite(tmp_path):
     out = tmp_path / "w211.html"
     args = ["explain", "examples/seed.toml", "--wrt", "w211", "--expect", "9.8657e-3",
@@ -59,7 +66,8 @@ def test_user_mistakes_are_one_line():
     done = run_cli("explain", "examples/seed.toml", "--wrt", "w311")
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert done.stderr == ("chainrule explain: error: examples/seed.toml: no element called "
-                           "'w311'; valid names: W1: w111..w143; W2: w211..w231\n")
+                           "'w311'; valid names: W1: w111..w143; a: a_1..a_3; h: h_1..h_3; "
+                           "W2: w211..w231; y_in: y_in; y: y\n")
     done = run_cli("explain", "examples/seed.toml", "--wrt", "w111", "--expect", "abc")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "invalid float value: 'abc'" in done.stderr

@@ -64,7 +64,8 @@ def test_unknown_element_is_one_line_listing_valid_names():
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("chainrule solve: error: examples/seed.toml: no element "
                                   "called 'w511'")
-    assert "valid names: W1: w111..w143; W2: w211..w231" in done.stderr
+    assert ("valid names: W1: w111..w143; a: a_1..a_3; h: h_1..h_3; W2: w211..w231; "
+            "y_in: y_in; y: y\n") in done.stderr
 
 
 @pytest.mark.parametrize(("fmt", "markers"), [

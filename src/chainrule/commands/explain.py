@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parser.add_argument("file", metavar="FILE", help="a network file, e.g. examples/seed.toml")
     parser.add_argument("--wrt", required=True, metavar="NAME",
                         help="the element to differentiate against, e.g. w111 (weights "
-                             "w_lij: layer l, from unit i to unit j; biases b_lj)")
+                             "w_lij: layer l, from unit i to unit j; biases b_lj; values such "
+                             "as h_1 or y_in)")
     parser.add_argument("--expect", type=float, metavar="VALUE",
                         help="a value you computed by hand (e.g. 9.8657e-3): say whether it is "
                              "right and, if not, which mistake it is consistent with")

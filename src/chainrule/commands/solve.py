@@ -44,8 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                     "step.")
     parser.add_argument("file", metavar="FILE", help="a network file, e.g. examples/seed.toml")
     parser.add_argument("--wrt", metavar="NAMES",
-                        help="comma-separated weights to derive, e.g. w111,w211 (w_lij: layer "
-                             "l, from unit i to unit j; b_lj for biases); default: all")
+                        help="comma-separated elements to derive, e.g. w111,w211 (w_lij: layer "
+                             "l, from unit i to unit j; b_lj for biases; h_1 for a value); "
+                             "default: every weight and bias")
     add_format_arguments(parser)
     add_output_arguments(parser)
     parser.set_defaults(run=run)
@@ -79,14 +80,16 @@ def resolve_elements(net: BuiltNetwork, wrt: str | None, source: str
                      ) -> list[tuple[str, Tensor, tuple[int, ...]]]:
     """``(name, tensor, index)`` for each comma-separated element name (default: all weights).
 
-    Names are the seed's (``w111``, ``b21``) or the code's (``W1[0, 0]``); an unknown name
-    raises one ValueError listing the valid ones, tensor by tensor.
+    Names are the seed's (``w111``, ``b21``, ``h_1``) or the code's (``W1[0, 0]``): weights,
+    biases and the intermediate values a, h, y_in, y. An unknown name raises one ValueError
+    listing the valid ones, tensor by tensor.
     """
     from ..explain import element_name, find_element
 
-    tensors = list(net.params.values())
     if not wrt:
-        return [(element_name(t, i), t, i) for t in tensors for i in np.ndindex(t.shape)]
+        return [(element_name(t, i), t, i) for t in net.params.values()
+                for i in np.ndindex(t.shape)]
+    tensors = [t for name, t in net.named_tensors().items() if t.requires_grad and name != "L"]
     chosen = []
     # NOTE: commas inside brackets belong to a code index (W1[0, 1]), not to the list.
     for query in (n.strip() for n in re.split(r",(?![^\[]*\])", wrt)):
