@@ -145,3 +145,13 @@ def test_render_report_python_api_values_match_autograd() -> None:
         render_report(3)
     with pytest.raises(TypeError, match="list of per-epoch numbers"):
         render_report(net, history={"loss": 0.5}, derivations=False)
+
+
+def test_every_example_file_reports_offline() -> None:
+    for path in sorted((ROOT / "examples").glob("*.toml")):
+        net = load_network(path).build()
+        page = render_report(net)
+        assert_offline(page)
+        weights = sum(int(np.prod(p.shape)) for p in net.params.values())
+        assert page.count('class="derivation"') == weights, path
+        assert page.count("<button") == weights, path

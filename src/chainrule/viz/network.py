@@ -355,7 +355,9 @@ def _unit_name(name: str, i: int, size: int) -> str:
 def _caption(layer: Layer, x: float, y: float) -> str:
     lines = [text(x, y, f"{layer.caption} ∈ ℝ{superscript(layer.size)}", size=13,
                   font_weight="bold", class_="caption")]
-    if layer.activation:
+    if layer.activation == "identity":
+        lines.append(text(x, y + 17, "no activation", size=11, fill="#555555"))
+    elif layer.activation:
         pre = f"({layer.pre_name})" if layer.pre_name else ""
         lines.append(text(x, y + 17, f"{layer.name} = {layer.activation}{pre}", size=11,
                           fill="#555555"))
