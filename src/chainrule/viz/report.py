@@ -11,9 +11,22 @@ Training curves hook: pass ``history={"loss": [...], "accuracy": [...]}`` (one v
 epoch, any keys) and each series is drawn as an inline SVG line chart; ``chainrule train``
 can hand its per-epoch log straight to :func:`render_report`.
 
->>> page = render_report("examples/seed.toml")        # doctest: +SKIP
->>> 'id="d-w111"' in page                              # doctest: +SKIP
-True
+>>> from chainrule.network import parse_network
+>>> spec = parse_network('''
+... [network]
+... sizes = [2, 1]
+... activations = ["sigmoid"]
+... [weights]
+... W1 = "ones"
+... [data]
+... x = [[1, -1]]
+... t = [[1]]
+... [loss]
+... kind = "squared_error"
+... ''')
+>>> page = render_report(spec)
+>>> page.count('class="derivation"'), 'id="d-w111"' in page
+(2, True)
 """
 
 from __future__ import annotations
