@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chainrule.commands.solve import cells, latex_number
+from chainrule.commands.solve import cells, latex_number, split_names
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +120,21 @@ def test_bad_files_are_one_line_errors(tmp_path):
     assert done.stderr.startswith(f"chainrule solve: error: {broken}:1:9: not valid TOML")
 
 
+def test_a_large_network_asks_for_wrt(tmp_path):
+    big = tmp_path / "big.toml"
+    big.write_text("[network]\nsizes = [30, 20, 3]\nactivations = ['relu', 'softmax']\n"
+                   "[weights]\nW1 = { random = 'normal', seed = 0 }\nW2 = 'ones'\n"
+                   f"[data]\nx = [{[0.5] * 30}]\nt = [1]\n[loss]\nkind = 'cross_entropy'\n")
+    done = run_cli("solve", str(big))
+    assert done.returncode == 1
+    assert done.stderr == (f"chainrule solve: error: {big}: the network has 660 weights and "
+                           "biases, too many to derive one by one; choose some with --wrt, "
+                           "e.g. --wrt w111\n")
+    done = run_cli("solve", str(big), "--wrt", "w1,30,20")
+    assert done.returncode == 0, done.stderr
+    assert "Derivative ∂L/∂w1,30,20" in done.stdout and "Checked 1 derivation:" in done.stdout
+
+
 def test_bad_format_is_an_argparse_error():
     done = run_cli("solve", "examples/seed.toml", "--format", "pdf")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
@@ -143,3 +158,9 @@ def test_cells_and_numbers():
     assert len(big) == 8 and big[6] == ["⋮"] * 8 and big[0][6] == "…" and big[-1][-1] == "99"
     assert latex_number(9.841643e-3) == r"9.841643 \times 10^{-3}"
     assert latex_number(1.5e-7) == r"1.5 \times 10^{-7}"
+
+
+def test_split_names():
+    assert split_names("w111, w211") == ["w111", "w211"]
+    assert split_names("w1,30,20,w111,W1[0, 1], b11") == ["w1,30,20", "w111", "W1[0, 1]", "b11"]
+    assert split_names(" w111 ,, ") == ["w111"]

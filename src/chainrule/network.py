@@ -358,7 +358,7 @@ class BuiltNetwork:
     targets: Tensor
     values: dict[str, Tensor] = field(default_factory=dict)
     loss: Tensor = None  # type: ignore[assignment]
-    _grads: dict[str, np.ndarray] | None = None
+    _grads: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     def run(self, x: Tensor, named: bool = False) -> dict[str, Tensor]:
         """Every layer's pre-activation and output for a batch ``x`` (rows are examples).

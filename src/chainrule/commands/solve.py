@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "markdown", "latex", "html")
 VIEWS = ("auto", "chain", "backprop")
+#: Without --wrt, solve derives every weight and bias of networks up to this size.
+MAX_DEFAULT_ELEMENTS = 256
 #: Matrices larger than this many rows or columns are shown with their corners only.
 MAX_CELLS = 8
 
@@ -87,12 +89,16 @@ def resolve_elements(net: BuiltNetwork, wrt: str | None, source: str
     from ..explain import element_name, find_element
 
     if not wrt:
+        total = sum(t.size for t in net.params.values())
+        if total > MAX_DEFAULT_ELEMENTS:
+            raise ValueError(f"{source}: the network has {total:,} weights and biases, too many "
+                             "to derive one by one; choose some with --wrt, e.g. --wrt "
+                             f"{element_name(next(iter(net.params.values())), 0)}")
         return [(element_name(t, i), t, i) for t in net.params.values()
                 for i in np.ndindex(t.shape)]
     tensors = [t for name, t in net.named_tensors().items() if t.requires_grad and name != "L"]
     chosen = []
-    # NOTE: commas inside brackets belong to a code index (W1[0, 1]), not to the list.
-    for query in (n.strip() for n in re.split(r",(?![^\[]*\])", wrt)):
+    for query in split_names(wrt):
         try:
             tensor, index = find_element(tensors, query)
         except KeyError as exc:
@@ -101,6 +107,22 @@ def resolve_elements(net: BuiltNetwork, wrt: str | None, source: str
                              ) from None
         chosen.append((element_name(tensor, index), tensor, index))
     return chosen
+
+
+def split_names(wrt: str) -> list[str]:
+    """``"w111, w1,30,20,W1[0, 1]"`` -> ``["w111", "w1,30,20", "W1[0, 1]"]``.
+
+    NOTE: commas also sit inside names: in a code index (``W1[0, 1]``) and between indices of
+    10 or more (``w1,30,20``). A name starts with a letter, so a piece that starts with a digit
+    continues the name before it.
+    """
+    names: list[str] = []
+    for piece in (p.strip() for p in re.split(r",(?![^\[]*\])", wrt)):
+        if names and piece[:1].isdigit():
+            names[-1] += "," + piece
+        elif piece:
+            names.append(piece)
+    return names
 
 
 def valid_names(tensors: list[Tensor]) -> str:
