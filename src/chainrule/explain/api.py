@@ -134,16 +134,27 @@ def _check_blocks(value: float, autograd: float, numeric: float) -> list[Block]:
     return [Heading(["Check"], 3), table]
 
 
-def _notes(ctx: Context, elems: list[tuple[int, int]]) -> list[Block]:
-    """Kink conventions of the ops whose derivatives the derivation used."""
+def _piecewise(formula: str) -> bool:
+    """Whether a derivative formula has a kink: it compares, or calls sign or where."""
+    tree = S.parse(formula)
+    stack = [tree]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, S.Cmp) or (isinstance(e, S.Fn) and e.name in ("sign", "where")):
+            return True
+        stack += S.children(e)
+    return False
+
+
+def _notes(ctx: Context) -> list[Block]:
+    """Conventions at kinks, for the ops whose piecewise derivatives the derivation used."""
     notes: dict[str, str] = {}
     g = ctx.graph
-    tensors = {t for t, _ in elems}
     for group in g.groups:
-        if group.child in tensors or not ctx.collapse:
-            op = g.tensors[group.child].node.op
-            if "convention" in op.note:
-                notes[op.name] = op.note
+        op = g.tensors[group.child].node.op
+        formula = op.derivative(group.position).formula
+        if "convention" in op.note and (formula is None or _piecewise(formula)):
+            notes[op.name] = op.note
     return [Para([f"Convention ({name}): {note}."]) for name, note in sorted(notes.items())]
 
 
@@ -195,14 +206,12 @@ def explain(loss: Tensor, wrt: Tensor, index: Any = None, *, view: str = "auto",
         blocks += [Heading([f"Derivative {name}"]),
                    Para(["The loss does not depend on this element: no path leads from it to "
                          "the loss, so the derivative is 0."])]
-        elems: list[tuple[int, int]] = []
         del w_sym
     else:
         w_elem = (graph.wrt, int(graph.active[graph.wrt][0]))
         w_sym = ctx.sym(*w_elem)
         name = f"∂{loss_sym.text}/∂{w_sym.text}"
         paths = views.enumerate_paths(ctx, max_terms if chosen == "chain" else 64)
-        elems = [w_elem] + [e.child for p in paths for e in p]
         blocks.append(views.heading(ctx))
         where = views.quantities(ctx, [w_elem]).rows[0][1]
         blocks.append(Para([f"{w_sym.text}{'' if where == w_sym.text else ' is ' + str(where)}"
@@ -215,9 +224,16 @@ def explain(loss: Tensor, wrt: Tensor, index: Any = None, *, view: str = "auto",
             blocks.append(Para(["Each quantity's derivative is the sum over the quantities it "
                                 "feeds: ∂L/∂v = Σ_c ∂L/∂c · ∂c/∂v."]))
             blocks += views.backprop_view(ctx, max_terms)
+        on_paths = [e.child for p in paths for e in p] if chosen == "chain" else []
+        used = list(dict.fromkeys(on_paths + [ctx.where[text] for text in
+                                              views.symbols_in(blocks) if text in ctx.where]))
+        used = [e for e in used if e not in (w_elem, (graph.loss, 0))]
+        limit = 4 * max_terms
         blocks.append(Heading(["Quantities"], 3))
-        blocks.append(views.quantities(ctx, [*elems[:4 * max_terms], (graph.loss, 0)]))
-        blocks += _notes(ctx, elems)
+        blocks.append(views.quantities(ctx, [w_elem, *used[:limit], (graph.loss, 0)]))
+        if len(used) > limit:
+            blocks.append(Para([f"… and {len(used) - limit} more quantities."]))
+        blocks += _notes(ctx)
     blocks += _check_blocks(value, autograd, numeric)
     result = Derivation(value, autograd, numeric, chosen, blocks, name, graph, ctx, paths,
                         count)

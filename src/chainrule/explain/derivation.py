@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import engine
 from ..ops.registry import NOT_DIFFERENTIABLE
 from ..tensor import Tensor
 from . import symbolic as S
@@ -56,6 +57,8 @@ class Context:
         tensors = graph.tensors
         self.position = {id(t): n for n, t in enumerate(tensors)}
         self.auto: dict[int, str] = {}
+        #: every symbol handed out, by its text: where it lives (tensor position, flat index)
+        self.where: dict[str, Elem] = {}
         counts = {"v": 0, "c": 0}
         for n, t in enumerate(tensors):
             if t.name or n == graph.loss:
@@ -88,7 +91,9 @@ class Context:
             else ()
         value = float(tensor.data.reshape(-1)[flat])
         name = tensor.name or ("L" if t == self.graph.loss else None)
-        return symbol(name, tensor.shape, index, value, self.auto.get(t, "v"))
+        sym = symbol(name, tensor.shape, index, value, self.auto.get(t, "v"))
+        self.where.setdefault(sym.text, (t, flat))
+        return sym
 
     def operand(self, tensor: Tensor, index: tuple[int, ...], depth: int = 0) -> S.Expr:
         """The expression of ``tensor[index]`` where it appears inside a formula."""
@@ -101,6 +106,10 @@ class Context:
         node = tensor.node
         hidden = not tensor.name and t != self.graph.loss and (
             not self.graph.downstream[t] or not self.shown(t))
+        if hidden and node is not None and not node.op.elementwise and depth < _MAX_DEPTH:
+            source = _alias(node, tensor, index)
+            if source is not None:
+                return self.operand(source[0], source[1], depth + 1)
         if hidden and node is not None and node.op.elementwise and depth < _MAX_DEPTH:
             env = {name: self.operand(inp, source_index(index, inp.shape), depth + 1)
                    for name, inp in zip(node.op.inputs, node.inputs)}
@@ -138,7 +147,11 @@ class Context:
         o_idx = tuple(int(v) for v in np.unravel_index(int(g.o[i]), child.shape))
         k_idx = tuple(int(v) for v in np.unravel_index(int(g.k[i]), parent.shape))
         names = op.inputs if not op.variadic else tuple(f"x{n}" for n in range(len(node.inputs)))
-        fallback = S.Text(entry.template or entry.formula or "?", value)
+        template = entry.template or entry.formula or "?"
+        # NOTE: a prose template that says the derivative is 1 ("1 (same element, new
+        # position)") is the number 1 wherever it holds; it then simplifies away in products.
+        fallback: S.Expr = (S.Num(1.0) if value == 1 and template.startswith("1 ")
+                            else S.Text(template, value))
         try:
             if entry.formula is not None:
                 env = {name: self.operand(inp, source_index(o_idx, inp.shape))
@@ -243,6 +256,37 @@ class Context:
         ones = {n: np.ones(g.d.size) for n, g in enumerate(self.graph.groups)}
         adj = adjoints(self.graph, ones)
         return float(adj[self.graph.wrt][0]) if self.graph.wrt in adj else 0.0
+
+
+def _alias(node: Any, tensor: Tensor, index: tuple[int, ...]
+           ) -> tuple[Tensor, tuple[int, ...]] | None:
+    """The input element that ``tensor[index]`` merely copies (transpose, reshape, slice...).
+
+    Found generically: the op's backward of a one-hot gradient is a one-hot of value 1 in
+    exactly one input. Returns None for anything else (sums, products, ...).
+    """
+    if node.inputs is None:
+        return None
+    g = np.zeros(tensor.shape, dtype=np.float64)
+    g[index] = 1.0
+    found = None
+    op = node.op
+    args = tuple(t.data for t in node.inputs)
+    for position, parent in enumerate(node.inputs):
+        vjp = op.numpy_vjps[min(position, len(op.numpy_vjps) - 1)]
+        if vjp is None:
+            continue
+        gi = np.asarray(vjp(g, args, node.out, node.params, position))
+        if gi.shape != parent.shape:
+            gi = engine.sum_to(gi, parent.shape)
+        hits = np.flatnonzero(gi)
+        if hits.size == 0:
+            continue
+        if found is not None or hits.size != 1 or gi.reshape(-1)[hits[0]] != 1:
+            return None
+        k = tuple(int(i) for i in np.unravel_index(int(hits[0]), parent.shape))
+        found = (parent, k)
+    return found
 
 
 class _TooMany(Exception):

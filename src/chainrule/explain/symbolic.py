@@ -421,7 +421,7 @@ def _prec(e: Expr, numbers: bool) -> int:
     if isinstance(e, Sym) and numbers and e.value < 0:
         return 3
     if isinstance(e, Text):
-        return 2
+        return 1 if not numbers and " " in e.text.strip() else 5
     if isinstance(e, Seq):
         return 2 if e.op == "·" else 1
     return 5
@@ -473,14 +473,17 @@ class _Renderer:
 
     def seq(self, e: Seq) -> str:
         parts = []
-        for item in e.items:
-            p = _prec(item, self.numbers)
-            need = 2   # the spaced separator already groups products
+        for n, item in enumerate(e.items):
             text = self.render(item)
-            if p < need or (p == 3 and e.op == "·" and item is not e.items[0]):
+            # NOTE: the spaced separator already groups products; a sum inside a chain, and
+            # anything that starts with a minus after the first item, gets brackets.
+            if _prec(item, self.numbers) < 2 or (n and self.negative(text)):
                 text = self.paren(text)
             parts.append(text)
         return self.join(e.op, parts)
+
+    def negative(self, s: str) -> bool:
+        return s.startswith(("−", "-", "<mrow><mo>−</mo>"))
 
     def join(self, op: str, parts: list[str]) -> str:
         return (" · " if op == "·" else " + ").join(parts)

@@ -130,16 +130,41 @@ def backprop_view(ctx: Context, max_terms: int) -> list[Block]:
                 formula_terms.append(more)
                 number_terms.append(more)
             value = float(adj[g.local(t, np.array([flat]))[0]])
-            rows = [Row(_sum(partial_terms))]
+            lhs = S.Partial(loss, e)
+            rows = [] if partial_terms == [lhs] else [Row(_sum(partial_terms))]
             if formula_terms != partial_terms:
                 rows.append(Row(_sum(formula_terms)))
             rows += [Row(_sum(number_terms), numbers=True), Row(_num(value))]
-            blocks.append(Equation(S.Partial(loss, e), rows))
+            blocks.append(Equation(lhs, rows))
         if len(flats) > len(shown):
             name = g.tensors[t].name or ctx.auto.get(t, "v")
             blocks.append(Para([f"… and {len(flats) - len(shown)} more elements of {name} "
                                 "on the way, each computed the same way."]))
     return blocks
+
+
+def symbols_in(blocks: list[Block]) -> list[str]:
+    """The texts of the symbols the blocks mention, in order of first appearance."""
+    exprs: list[S.Expr] = []
+    for block in blocks:
+        if isinstance(block, Equation):
+            exprs += [block.lhs] + [r.expr for r in block.rows]
+        elif isinstance(block, Para):
+            exprs += [p for p in block.parts if not isinstance(p, str)]
+    seen: dict[str, None] = {}
+    for expr in exprs:
+        stack = [expr]
+        while stack:
+            e = stack.pop()
+            if isinstance(e, S.Sym):
+                seen.setdefault(e.text)
+            elif isinstance(e, S.Partial):
+                stack += [e.bottom, e.top]
+            elif isinstance(e, S.Seq):
+                stack += reversed(e.items)
+            else:
+                stack += reversed(S.children(e))
+    return list(seen)
 
 
 def quantities(ctx: Context, elems: list[Elem]) -> Table:
