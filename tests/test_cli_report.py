@@ -94,6 +94,22 @@ def test_report_refuses_to_overwrite_without_force(cli, tmp_path) -> None:
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+def chart_points(page: str) -> dict[str, dict[str, int]]:
+    """Points per series of each chart on the page."""
+    charts = re.findall(r'<figure class="chart" data-chart="(\w+)">(<svg.*?</svg>)', page,
+                        flags=re.S)
+    found: dict[str, dict[str, int]] = {}
+    for chart, svg in charts:
+        root = ET.fromstring(svg)
+        series = [p.get("data-series") for p in root.iter("{http://www.w3.org/2000/svg}path")]
+        circles = [c for c in root.iter("{http://www.w3.org/2000/svg}circle")]
+        found[chart] = {name: 0 for name in series}
+        for circle in circles:
+            name = circle.find("{http://www.w3.org/2000/svg}title").text.split(": ")[1]
+            found[chart][name.rsplit(" ", 1)[0]] += 1
+    return found
+
+
 def test_report_with_training_history(cli, tmp_path) -> None:
     history = tmp_path / "history.json"
     history.write_text(json.dumps({"loss": [0.99, 0.7, 0.4, None, 0.2],
@@ -104,13 +120,20 @@ def test_report_with_training_history(cli, tmp_path) -> None:
     page = out.read_text(encoding="utf-8")
     assert_offline(page)
     assert "<title>Run 1</title>" in page
-    charts = re.findall(r'<figure class="chart" data-series="(\w+)">(<svg.*?</svg>)', page,
-                        flags=re.S)
-    assert [name for name, _ in charts] == ["loss", "accuracy"]
-    points = {name: [c for c in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}circle")]
-              for name, svg in charts}
-    assert (len(points["loss"]), len(points["accuracy"])) == (4, 3)   # null left out
-    assert "1 non-finite left out" in charts[0][1]
+    assert chart_points(page) == {"loss": {"loss": 4}, "accuracy": {"accuracy": 3}}
+    assert "1 non-finite left out" in page
+
+
+def test_report_with_the_trainers_records(cli, tmp_path) -> None:
+    records = [{"epoch": e, "train_loss": 1.0 / e, "train_acc": None, "test_loss": 1.2 / e,
+                "test_acc": 0.2 * e, "lr": 0.1} for e in range(1, 6)]
+    history = tmp_path / "records.json"
+    history.write_text(json.dumps(records), encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert cli("report", SEED, "--history", str(history), "-o", str(out)).returncode == 0
+    page = out.read_text(encoding="utf-8")
+    assert chart_points(page) == {"loss": {"train_loss": 5, "test_loss": 5},
+                                  "accuracy": {"test_acc": 5}, "lr": {"lr": 5}}
 
 
 def test_report_errors_are_one_line(cli, tmp_path) -> None:
@@ -119,7 +142,7 @@ def test_report_errors_are_one_line(cli, tmp_path) -> None:
     cases = [
         (("report", "missing.toml", "-o", str(tmp_path / "a.html")), "missing.toml"),
         (("report", SEED, "--history", str(bad), "-o", str(tmp_path / "b.html")),
-         "must be a list of numbers"),
+         "must be a list of per-epoch numbers"),
     ]
     for args, message in cases:
         result = cli(*args)
@@ -143,7 +166,7 @@ def test_render_report_python_api_values_match_autograd() -> None:
     assert page.count('data-weight="w111"') == 3   # a table cell and a line in each diagram
     with pytest.raises(TypeError, match="cannot report on a int"):
         render_report(3)
-    with pytest.raises(TypeError, match="list of per-epoch numbers"):
+    with pytest.raises(TypeError, match=r"history\['loss'\] must be a list of per-epoch"):
         render_report(net, history={"loss": 0.5}, derivations=False)
 
 

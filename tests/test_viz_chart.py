@@ -6,7 +6,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
-from chainrule.viz.chart import _epoch_ticks, _ticks, line_chart
+from chainrule.viz.chart import _epoch_ticks, _ticks, history_series, line_chart
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -47,3 +47,22 @@ def test_constant_series_and_ticks() -> None:
     assert _ticks(0.013, 0.98)[0] >= 0.013
     labels = re.findall(r">(\d+)</text>", line_chart([1.0] * 10, "loss"))
     assert labels[-1] == "10"
+
+
+def test_several_series_share_a_chart_with_a_legend() -> None:
+    svg = line_chart({"train_loss": [3.0, 2.0, 1.0], "test_loss": [3.5, 2.5]}, "loss")
+    root = ET.fromstring(svg)
+    series = [p.get("data-series") for p in root.iter(f"{NS}path")]
+    assert series == ["train_loss", "test_loss"]
+    assert len(points(svg)) == 5
+    assert {"train_loss", "test_loss"} <= {t.text for t in root.iter(f"{NS}text")}
+
+
+def test_history_series_groups_losses_and_accuracies() -> None:
+    records = [{"epoch": 1, "train_loss": 0.9, "test_loss": 1.0, "test_acc": 0.5, "lr": 0.1},
+               {"epoch": 2, "train_loss": 0.5, "test_loss": 0.7, "test_acc": 0.75}]
+    charts = history_series(records)
+    assert list(charts) == ["loss", "accuracy", "lr"]
+    assert charts["loss"] == {"train_loss": [0.9, 0.5], "test_loss": [1.0, 0.7]}
+    assert math.isnan(charts["lr"]["lr"][1])   # missing in epoch 2: a gap
+    assert history_series({"loss": [1, 2]}) == {"loss": {"loss": [1.0, 2.0]}}

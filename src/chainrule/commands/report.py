@@ -3,7 +3,8 @@
 The network diagram, the forward values, the loss, every weight's gradient, and a click on any
 weight for its derivation and check; it works offline (nothing is loaded from the network).
 ``--history run.json`` adds per-epoch charts from a JSON object of lists, e.g.
-``{"loss": [0.9, 0.5, 0.3], "accuracy": [0.5, 0.75, 1.0]}``.
+``{"loss": [0.9, 0.5, 0.3], "accuracy": [0.5, 0.75, 1.0]}``, or the trainer's list of
+per-epoch records.
 
     chainrule report examples/seed.toml --out report.html
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -28,33 +28,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                     "chain-rule derivation and check. It works offline.")
     parser.add_argument("file", metavar="FILE", help="a network file, e.g. examples/seed.toml")
     parser.add_argument("--history", metavar="JSON",
-                        help='per-epoch series to chart, a JSON object of lists such as '
-                             '{"loss": [...], "accuracy": [...]}')
+                        help='per-epoch series to chart: a JSON object of lists such as '
+                             '{"loss": [...], "accuracy": [...]}, or a list of per-epoch '
+                             "records as the trainer keeps them")
     parser.add_argument("--title", help="the page title (default: the file's title)")
     add_output_arguments(parser)
     parser.set_defaults(run=run)
 
 
-def read_history(path: str) -> dict[str, list[float]]:
-    """A ``--history`` file: a JSON object whose values are lists of numbers (or null)."""
+def read_history(path: str) -> Any:
+    """A ``--history`` file: a JSON object of per-epoch lists (``{"loss": [...]}``) or a list of
+    per-epoch records (``[{"epoch": 1, "train_loss": 0.7, "test_acc": 0.5}, ...]``).
+
+    NOTE: JSON has no NaN; a missing or diverged epoch is written null and charted as a gap.
+    """
+    from ..viz.chart import history_series
+
     try:
         data: Any = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); give an "
                          'object of lists such as {"loss": [0.9, 0.5]}') from None
-    if not isinstance(data, dict) or not data:
+    if not isinstance(data, (dict, list)) or not data:
         raise ValueError(f'{path}: expected a JSON object of lists such as {{"loss": [0.9, '
-                         f"0.5]}}, got {type(data).__name__}")
-    history: dict[str, list[float]] = {}
-    for key, values in data.items():
-        if not isinstance(values, list) or not all(
-                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
-                for v in values):
-            raise ValueError(f"{path}: history[{key!r}] must be a list of numbers (one per "
-                             "epoch; null for a missing one)")
-        # NOTE: JSON has no NaN; a missing or diverged epoch is written null and charted as a gap.
-        history[str(key)] = [math.nan if v is None else float(v) for v in values]
-    return history
+                         f"0.5]}} or a list of per-epoch records, got {type(data).__name__}")
+    try:
+        history_series(data)
+    except TypeError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return data
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,8 +8,9 @@ hidden block; a few lines of inline script show the one clicked. Nothing is load
 anywhere: no CDN, no fonts, no images outside the page.
 
 Training curves hook: pass ``history={"loss": [...], "accuracy": [...]}`` (one value per
-epoch, any keys) and each series is drawn as an inline SVG line chart; ``chainrule train``
-can hand its per-epoch log straight to :func:`render_report`.
+epoch, any keys) or the trainer's per-epoch records (``Trainer.history``, a list of dicts
+with ``train_loss``, ``test_acc``, ...) and the losses and the accuracies are drawn as inline
+SVG line charts.
 
 >>> from chainrule.network import parse_network
 >>> spec = parse_network('''
@@ -33,13 +34,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .chart import line_chart
+from .chart import history_series, line_chart
 from .format import escape, format_number, format_scientific, format_values, shape_text
 from .network import draw_network
 
@@ -165,14 +165,15 @@ def _derivation_block(net: Any, name: str, tensor: Any, index: tuple[int, ...]) 
             f'hidden><p class="value"><b>{summary}</b></p>{d.to_html(standalone=False)}</div>')
 
 
-def render_report(source: Any, history: Mapping[str, Sequence[float]] | None = None,
+def render_report(source: Any, history: Any = None,
                   title: str | None = None, derivations: bool = True) -> str:
     """The report page of a network (file path, NetworkSpec or BuiltNetwork) as HTML text.
 
     Args:
         source: the network.
-        history: per-epoch series after training, e.g. ``{"loss": [...], "accuracy": [...]}``;
-            each is drawn as a line chart.
+        history: per-epoch series after training: ``{"loss": [...], "accuracy": [...]}``
+            or the trainer's records (``Trainer.history``); losses share one line chart,
+            accuracies another.
         title: the page title; by default the network's.
         derivations: pre-render every weight's derivation (clickable); False leaves them out.
     """
@@ -224,15 +225,12 @@ def render_report(source: Any, history: Mapping[str, Sequence[float]] | None = N
     return "\n".join(parts) + "\n"
 
 
-def history_charts(history: Mapping[str, Sequence[float]]) -> str:
-    """One inline SVG line chart per series of ``history`` (``{"loss": [...], ...}``)."""
+def history_charts(history: Any) -> str:
+    """One inline SVG line chart per group of series (see :func:`chart.history_series`)."""
     charts = []
-    for label, values in history.items():
-        if not isinstance(values, Sequence) or isinstance(values, str):
-            raise TypeError(f"render_report: history[{label!r}] must be a list of per-epoch "
-                            f"numbers, got {type(values).__name__}")
-        charts.append(f'<figure class="chart" data-series="{escape(label)}">'
-                      f"{_strip_xml(line_chart(list(values), label))}</figure>")
+    for label, series in history_series(history).items():
+        charts.append(f'<figure class="chart" data-chart="{escape(label)}">'
+                      f"{_strip_xml(line_chart(series, label))}</figure>")
     return '<div class="charts">' + "".join(charts) + "</div>"
 
 
