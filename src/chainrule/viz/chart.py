@@ -73,24 +73,26 @@ def line_chart(values: Sequence[float] | Mapping[str, Sequence[float]], label: s
     if high == low:
         low, high = low - 0.5 * (abs(low) or 1.0), high + 0.5 * (abs(high) or 1.0)
     epochs = max(max(len(v) for v in series.values()), 2)
+    top = _TOP + (14 if len(series) > 1 else 0)   # room for the legend above the plot
     plot_w = _WIDTH - _LEFT - _RIGHT
-    plot_h = _HEIGHT - _TOP - _BOTTOM
+    plot_h = _HEIGHT - top - _BOTTOM
 
     def x_of(epoch: float) -> float:
         return _LEFT + (epoch - 1) / (epochs - 1) * plot_w
 
     def y_of(value: float) -> float:
-        return _TOP + (high - value) / (high - low) * plot_h
+        return top + (high - value) / (high - low) * plot_h
 
-    body.append(element("rect", x=_LEFT, y=_TOP, width=plot_w, height=plot_h, fill="none",
+    body.append(element("rect", x=_LEFT, y=top, width=plot_w, height=plot_h, fill="none",
                         stroke="#999999"))
-    for tick in _ticks(low, high):
+    for tick in _ticks(low, high, count=6):
         y = y_of(tick)
         body.append(element("line", x1=_LEFT, y1=y, x2=_LEFT + plot_w, y2=y, stroke="#eeeeee"))
         body.append(text(_LEFT - 6, y + 4, format_number(tick, 4), size=10, anchor="end"))
     for epoch in _epoch_ticks(epochs):
-        body.append(text(x_of(epoch), _TOP + plot_h + 16, str(epoch), size=10))
+        body.append(text(x_of(epoch), top + plot_h + 16, str(epoch), size=10))
     body.append(text(_LEFT + plot_w / 2, _HEIGHT - 6, "epoch", size=11))
+    legend_x = 0.0
     for n, (name, pts) in enumerate(points.items()):
         stroke = colours[n % len(colours)]
         if pts:
@@ -102,13 +104,14 @@ def line_chart(values: Sequence[float] | Mapping[str, Sequence[float]], label: s
             tip = element("title", escape(f"epoch {epoch}: {name} {format_number(value)}"))
             body.append(element("circle", tip, cx=x_of(epoch), cy=y_of(value), r=3.0,
                                 fill=stroke, class_="point"))
-        if len(points) > 1:
-            y = _TOP + 12 + 14 * n
-            body.append(element("line", x1=_LEFT + 8, y1=y - 4, x2=_LEFT + 24, y2=y - 4,
+        if len(series) > 1:
+            x = _LEFT + legend_x
+            body.append(element("line", x1=x, y1=top - 10, x2=x + 16, y2=top - 10,
                                 stroke=stroke, stroke_width=2.0))
-            body.append(text(_LEFT + 28, y, name, size=10, anchor="start"))
+            body.append(text(x + 20, top - 6, name, size=10, anchor="start"))
+            legend_x += 34 + 6 * len(name)
     if dropped:
-        body.append(text(_LEFT + plot_w, _TOP - 4, f"{dropped} non-finite left out", size=10,
+        body.append(text(_LEFT + plot_w, top - 4, f"{dropped} non-finite left out", size=10,
                          anchor="end", fill="#b2182b"))
     return document(_WIDTH, _HEIGHT, body, title=f"{label} per epoch")
 
