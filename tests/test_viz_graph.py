@@ -237,3 +237,12 @@ def test_params_name_tensors_and_group_modules_without_changing_them() -> None:
     # each Linear: weight, its transpose, matmul, bias, add; relu and sum belong to no module
     assert members == {"0": 5, "2": 5}
     assert svg_counts(drawing.svg()) == dot_counts(drawing.dot) == (13, 12)
+
+
+def test_a_freed_graph_says_how_to_keep_it() -> None:
+    w = cr.tensor([1.0, 2.0], requires_grad=True, name="w")
+    loss = (w * w).sum()
+    loss.backward()
+    drawing = draw_graph(loss)
+    assert [b.title for b in drawing.view.boxes] == ["sum"]
+    assert "retain_graph=True" in drawing.dot
