@@ -24,7 +24,7 @@ from . import add_output_arguments, write_output
 
 if TYPE_CHECKING:
     from ..explain import Derivation
-    from ..network import BuiltNetwork
+    from ..network import BuiltNetwork, NetworkSpec
     from ..tensor import Tensor
 
 FORMATS = ("text", "markdown", "latex", "html")
@@ -155,8 +155,8 @@ def solution(net: BuiltNetwork, derivations: list[Derivation], fmt: str) -> str:
     text_rhs, latex_rhs = spec.formulas(), spec.formulas(latex=True)
     activations = ", ".join(spec.activations)
     out.paragraph(f"Network file {spec.source}: layer sizes {'-'.join(map(str, spec.sizes))}, "
-                  f"activations {activations}, {'with' if spec.bias else 'no'} biases, loss "
-                  f"{spec.loss_formula()}, learning rate {spec.learning_rate:g}. "
+                  f"activations {activations}, {'with' if spec.bias else 'no'} biases, "
+                  f"{_loss_words(spec)}, learning rate {spec.learning_rate:g}. "
                   f"{len(spec.x)} example{'s' if len(spec.x) != 1 else ''}, float64.")
 
     out.heading("1. Forward pass")
@@ -181,6 +181,14 @@ def solution(net: BuiltNetwork, derivations: list[Derivation], fmt: str) -> str:
         out.equation(f"{name} - {lr:g} dL/d{name}", "", "", value,
                      latex_lhs=rf"{_symbol(name)} - {lr:g}\,{_partial(name)}")
     return out.finish(spec.title)
+
+
+def _loss_words(spec: NetworkSpec) -> str:
+    """``squared error with 1/2, averaged`` (the formula itself is in the forward pass)."""
+    if spec.loss_kind == "cross_entropy":
+        return f"cross-entropy {'summed' if spec.reduction == 'sum' else 'averaged'} over examples"
+    half = " with 1/2" if spec.half else ""
+    return f"squared error{half}, {'summed' if spec.reduction == 'sum' else 'averaged'}"
 
 
 def _relative(a: float, b: float) -> float:
