@@ -124,6 +124,9 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
        line-height: 1.5; color: #222; }
 math[display="block"] { margin: 0.8rem 0; overflow-x: auto; }
+mtd { math-style: normal; padding: 0.2em 0.15em; }
+mtd:first-child { text-align: right; }
+mtd:last-child { text-align: left; }
 table { border-collapse: collapse; margin: 0.8rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.2rem 0.8rem; text-align: left; }
 """
