@@ -31,8 +31,9 @@ def train_test_split(*arrays: Any, test_size: float = 0.2, seed: int = 0,
     for i, a in enumerate(arrays_):
         if len(a) != n:
             raise ShapeError(f"train_test_split: array {i} has {len(a)} rows, array 0 has {n}")
-    fraction = test_size / n if test_size >= 1 else float(test_size)
-    if not 0 < fraction < 1:
+    count = test_size >= 1
+    fraction = test_size / n if count else float(test_size)
+    if not 0 < fraction < 1 or (count and test_size != int(test_size)):
         raise ValueError(f"train_test_split: test_size must be a fraction in (0, 1) or a row "
                          f"count below {n}, got {test_size!r}")
     rng = np.random.default_rng(seed)
