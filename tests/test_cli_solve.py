@@ -86,6 +86,12 @@ def test_formats(fmt, markers, tmp_path):
     for marker in markers:
         assert marker in text, marker
     assert "0.9950609" in text
+    if fmt == "markdown":
+        assert text.count("$$") % 2 == 0
+    if fmt == "latex":
+        plain = text.replace(r"\{", "").replace(r"\}", "")
+        assert plain.count("{") == plain.count("}")
+        assert text.count(r"\[") == text.count(r"\]")
 
 
 def test_out_never_overwrites_without_force(tmp_path):
