@@ -46,7 +46,8 @@ def assert_offline(page: str) -> None:
             value = attrs.get(key)
             assert value is None or value.startswith("#"), (tag, key, value)
     urls = set(re.findall(r"https?://[^\s\"'<>)]+", page))
-    assert urls <= {"http://www.w3.org/2000/svg"}, urls   # the SVG namespace only
+    # XML namespace names only: identifiers, never fetched
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
 
 
 def test_report_has_every_weight_and_its_derivation(cli, tmp_path) -> None:
@@ -71,8 +72,9 @@ def test_report_has_every_weight_and_its_derivation(cli, tmp_path) -> None:
         assert "central difference" in body
     # the two diagrams: 8 neurons and 15 connections each, all clickable by weight name
     svgs = re.findall(r"<svg.*?</svg>", page, flags=re.S)
-    assert len(svgs) == 2
-    for svg in svgs:
+    diagrams = [svg for svg in svgs if 'class="neuron"' in svg]
+    assert len(diagrams) == 2
+    for svg in diagrams:
         root = ET.fromstring(svg)
         lines = [e for e in root.iter("{http://www.w3.org/2000/svg}line")
                  if e.get("class") == "connection"]
@@ -80,7 +82,23 @@ def test_report_has_every_weight_and_its_derivation(cli, tmp_path) -> None:
         circles = list(root.iter("{http://www.w3.org/2000/svg}circle"))
         assert len(circles) == 8
     assert "Hidden Layer ∈ ℝ³" in page
+    # and the computation graph, folded, one Graphviz node per tensor
+    (graph,) = [svg for svg in svgs if 'class="node"' in svg]
+    classes = [g.get("class") for g in ET.fromstring(graph).iter("{http://www.w3.org/2000/svg}g")]
+    loss = load_network(SEED).build().loss
+    assert classes.count("node") == len(draw_graph_view_tensors(loss))
     assert "0.995061" in page   # NOTES.md: the loss 0.9950609
+
+
+def draw_graph_view_tensors(loss) -> list[int]:
+    """Every tensor behind ``loss`` (an independent iterative walk)."""
+    seen, stack = [], [loss]
+    while stack:
+        t = stack.pop()
+        if id(t) not in seen:
+            seen.append(id(t))
+            stack.extend(t.node.inputs if t.node is not None else ())
+    return seen
 
 
 def test_report_refuses_to_overwrite_without_force(cli, tmp_path) -> None:

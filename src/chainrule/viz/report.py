@@ -65,6 +65,7 @@ line.connection{cursor:pointer}line.connection:hover{stroke-opacity:1}
 #derivation{border:1px solid #ccc;border-radius:6px;padding:8px 14px;min-height:40px;
 background:#fcfcfc}#derivation .hint{color:#777}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
+details.graph{margin:10px 0}details.graph summary{cursor:pointer;color:#2166ac}
 .diagrams svg{max-width:560px;height:auto}
 .workspace{display:grid;grid-template-columns:minmax(300px,max-content) minmax(0,1fr);gap:24px;
 align-items:start}.workspace>.panel{position:sticky;top:8px;max-height:98vh;overflow:auto}
@@ -166,7 +167,7 @@ def _derivation_block(net: Any, name: str, tensor: Any, index: tuple[int, ...]) 
 
 
 def render_report(source: Any, history: Any = None,
-                  title: str | None = None, derivations: bool = True) -> str:
+                  title: str | None = None, derivations: bool = True, graph: bool = True) -> str:
     """The report page of a network (file path, NetworkSpec or BuiltNetwork) as HTML text.
 
     Args:
@@ -176,6 +177,7 @@ def render_report(source: Any, history: Any = None,
             accuracies another.
         title: the page title; by default the network's.
         derivations: pre-render every weight's derivation (clickable); False leaves them out.
+        graph: include the computation graph (folded; drawn by Graphviz when it is installed).
     """
     from ..explain.names import element_name
 
@@ -196,6 +198,7 @@ def render_report(source: Any, history: Any = None,
         f"<figure>{_strip_xml(weights_svg)}<figcaption>weights</figcaption></figure>",
         f"<figure>{_strip_xml(grads_svg)}<figcaption>gradients dL/dw (click a line)"
         "</figcaption></figure></div>",
+        _graph_section(net) if graph else "",
         "<h2>Forward pass</h2>", _forward_table(net),
         f'<p><b>Loss</b> {escape(spec.loss_formula())} = {_signed(float(net.loss.data))}</p>',
         "<h2>Gradients and derivations</h2>",
@@ -232,6 +235,22 @@ def history_charts(history: Any) -> str:
         charts.append(f'<figure class="chart" data-chart="{escape(label)}">'
                       f"{_strip_xml(line_chart(series, label))}</figure>")
     return '<div class="charts">' + "".join(charts) + "</div>"
+
+
+def _graph_section(net: Any) -> str:
+    """The loss's computation graph, folded under a summary; a note if Graphviz is missing."""
+    from ..errors import ChainruleError
+    from .graph import draw_graph
+
+    drawing = draw_graph(net.loss)
+    try:
+        body = _strip_xml(drawing.svg())
+    except ChainruleError as exc:
+        body = f'<p class="hint">{escape(str(exc))}</p>'
+    v = drawing.view
+    return (f'<details class="graph"><summary>Computation graph ({v.tensors} tensors, '
+            f"{v.edges} edges: values, gradients and local derivatives)</summary>{body}"
+            "</details>")
 
 
 def _strip_xml(svg: str) -> str:
