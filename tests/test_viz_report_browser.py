@@ -52,7 +52,7 @@ def seed_report(tmp_path_factory) -> Path:
 
 def open_offline(browser, path: Path):
     """A page on ``path`` that refuses (and records) every request that is not the file."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 1500})
     outside: list[str] = []
 
     def guard(route) -> None:
