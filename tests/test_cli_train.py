@@ -12,7 +12,7 @@ from chainrule import data
 from chainrule.cli import main
 from chainrule.network import load_network
 from chainrule.nn.training import TrainConfig, Trainer, read_checkpoint
-from chainrule.weights import load_weights
+from chainrule.weights import load_weights, save_weights
 
 SMALL = ["--dataset", "moons", "--hidden", "16", "--epochs", "3", "--batch-size", "16"]
 
@@ -154,3 +154,25 @@ def test_csv_target_errors_are_one_line(tmp_path, capsys) -> None:
     assert code == 1 and "must be class labels" in err and len(err.splitlines()) == 1
     code, _, err = _train(capsys, "--data", str(path))
     assert code == 1 and "--data needs --target" in err
+
+
+def test_resume_rejects_foreign_corrupt_and_truncated_files(tmp_path, capsys) -> None:
+    good = tmp_path / "good.st"
+    assert _train(capsys, *SMALL, "--epochs", "1", "--save", str(good))[0] == 0
+    tensors, meta = load_weights(good, with_metadata=True)
+    cases = {
+        "foreign.st": ({"w": np.zeros(2)}, {}, "not a chainrule training checkpoint"),
+        "json.st": (tensors, {**meta, "rng": "{oops"}, "metadata 'rng' is not valid JSON"),
+        "lacks.st": (tensors, {k: v for k, v in meta.items() if k != "optimizer"},
+                     "the checkpoint lacks optimizer"),
+    }
+    for name, (arrays, metadata, message) in cases.items():
+        save_weights(tmp_path / name, arrays, metadata=metadata)
+        code, _, err = _train(capsys, "--resume", str(tmp_path / name), "--epochs", "2")
+        assert code == 1 and message in err and len(err.splitlines()) == 1, err
+    truncated = tmp_path / "truncated.st"
+    truncated.write_bytes(good.read_bytes()[:-10])
+    code, _, err = _train(capsys, "--resume", str(truncated), "--epochs", "2")
+    assert code == 1 and "truncated.st" in err and len(err.splitlines()) == 1
+    code, _, err = _train(capsys, "--resume", str(good), "--epochs", "1")
+    assert code == 1 and "already run 1 epochs" in err

@@ -367,9 +367,16 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, 
         raise FileFormatError(f"{path}: not a chainrule training checkpoint (no format = "
                               f"{CHECKPOINT_FORMAT!r} in its metadata); save one with "
                               "chainrule train --save PATH")
-    missing = [k for k in ("config", "model", "optimizer", "epoch", "rng") if k not in meta]
-    if missing or "data.mean" not in tensors:
-        raise FileFormatError(f"{path}: the checkpoint lacks {', '.join(missing or ['data.mean'])}")
+    needed = ("config", "model", "optimizer", "scheduler", "epoch", "step", "rng", "history")
+    missing = [k for k in needed if k not in meta]
+    if missing or "data.mean" not in tensors or "data.std" not in tensors:
+        raise FileFormatError(f"{path}: the checkpoint lacks "
+                              f"{', '.join(missing or ['data.mean / data.std'])}")
+    for key in needed:
+        try:
+            json.loads(meta[key])
+        except ValueError as exc:
+            raise FileFormatError(f"{path}: metadata {key!r} is not valid JSON ({exc})") from None
     return tensors, meta
 
 
