@@ -1,6 +1,6 @@
 """The op registry and its primitives. Importing this package registers every primitive."""
 
-from . import elementwise, linalg, reduce, shape  # noqa: F401  (registration side effects)
+from . import elementwise, fused, linalg, reduce, shape  # noqa: F401  (registration side effects)
 from .registry import (
     NOT_DIFFERENTIABLE,
     REGISTRY,

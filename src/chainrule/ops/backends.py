@@ -23,6 +23,19 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def stable_logsumexp(x: np.ndarray, axis: tuple[int, ...] | None,
+                     keepdims: bool) -> np.ndarray:
+    """log(sum(exp(x))) over ``axis``, finite for every finite input.
+
+    NOTE: subtracting the maximum keeps exp() in (0, 1], so nothing overflows; an infinite
+    maximum (all -inf, or +inf present) is replaced by 0 so that inf - inf never yields NaN.
+    """
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
 def expand_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
     """The shape of a reduction's result with ``keepdims=True``."""
     if axis is None:
@@ -75,7 +88,7 @@ NUMPY = SimpleNamespace(
     matmul=np.matmul, swapaxes=np.swapaxes, reshape=np.reshape, permute=np.transpose,
     broadcast_to=np.broadcast_to, sum_to=_np_sum_to, expand_reduced=_np_expand_reduced,
     getitem=lambda g, index: g[index], index_add=index_add_forward,
-    astype=lambda g, dtype: g.astype(dtype, copy=False),
+    astype=lambda g, dtype: g.astype(dtype, copy=False), logsumexp=stable_logsumexp,
     raw=lambda a: a,
 )
 
@@ -107,5 +120,6 @@ def tensor_backend() -> SimpleNamespace:
             matmul=F.matmul, swapaxes=F.swapaxes, reshape=F.reshape, permute=F.permute,
             broadcast_to=F.broadcast_to, sum_to=F.sum_to, expand_reduced=expand_reduced,
             getitem=F.getitem, index_add=F.index_add, astype=F.astype, raw=raw,
+            logsumexp=F.logsumexp,
         )
     return _TENSOR_BACKEND

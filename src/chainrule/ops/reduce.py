@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import samples
-from .backends import NUMPY
+from .backends import NUMPY, stable_logsumexp
 from .registry import Derivative, Op, Sample, register
 
 _AXES: tuple[tuple[int, ...] | None, ...] = (None, (0,), (1,), (0, 1))
@@ -55,16 +55,6 @@ def _extreme_backward(F: Any, g: Any, args: tuple[Any, ...], out: Any, p: dict[s
     return F.where(winners, F.expand_reduced(g, x.shape, axis, keepdims) / count, 0)
 
 
-def _logsumexp_forward(x: np.ndarray, axis: tuple[int, ...] | None,
-                       keepdims: bool) -> np.ndarray:
-    # NOTE: subtracting the maximum keeps exp() in (0, 1], so nothing overflows; an infinite
-    # maximum (all -inf, or +inf present) is replaced by 0 so that inf - inf never yields NaN.
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
 def _logsumexp_backward(F: Any, g: Any, args: tuple[Any, ...], out: Any,
                         p: dict[str, Any]) -> Any:
     (x,) = args
@@ -93,5 +83,5 @@ MIN = _reduction("min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=
                  _extreme_backward, "[x[k] is the minimum] / (number of minima)", "min(x)",
                  distinct=True, note="ties split the gradient evenly (PyTorch's convention)")
 LOGSUMEXP = _reduction(
-    "logsumexp", _logsumexp_forward, _logsumexp_backward, "exp(x[k] - out)", "logsumexp(x)",
+    "logsumexp", stable_logsumexp, _logsumexp_backward, "exp(x[k] - out)", "logsumexp(x)",
     note="shifted by the maximum so exp() never overflows")
