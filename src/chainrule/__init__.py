@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functional
+from . import explain, functional
 from .anomaly import detect_anomaly
 from .autograd import grad
 from .creation import (
@@ -60,7 +60,6 @@ from .functional import (
     stack,
     where,
 )
-from .explain import explain
 from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor
 from .viz import draw_graph, draw_network

@@ -13,7 +13,7 @@ from ..tensor import Tensor
 from . import render, views
 from . import symbolic as S
 from .blocks import Block, Equation, Heading, Para, Row, Table
-from .derivation import Context, Edge
+from .derivation import Context, Edge, TooManySubpaths
 from .graph import ElementGraph, build, replay
 from .names import normalize_index
 
@@ -158,6 +158,48 @@ def _notes(ctx: Context) -> list[Block]:
     return [Para([f"Convention ({name}): {note}."]) for name, note in sorted(notes.items())]
 
 
+def _body(ctx: Context, wrt: Tensor, idx: tuple[int, ...], chosen: str, max_terms: int,
+          value: float, count: float) -> tuple[list[Block], list[list[Edge]], str]:
+    """The derivation's blocks up to the check (see :func:`explain`)."""
+    graph = ctx.graph
+    loss_sym = ctx.sym(graph.loss, 0)
+    blocks: list[Block] = []
+    paths: list[list[Edge]] = []
+    if graph.wrt not in graph.active:
+        name = f"∂{loss_sym.text}/∂{wrt.name or 'wrt'}{list(idx)}"
+        blocks += [Heading([f"Derivative {name}"]),
+                   Para(["The loss does not depend on this element: no path leads from it to "
+                         "the loss, so the derivative is 0."])]
+    else:
+        w_elem = (graph.wrt, int(graph.active[graph.wrt][0]))
+        w_sym = ctx.sym(*w_elem)
+        name = f"∂{loss_sym.text}/∂{w_sym.text}"
+        paths = views.enumerate_paths(ctx, max_terms if chosen == "chain" else 64)
+        blocks.append(views.heading(ctx))
+        where = views.quantities(ctx, [w_elem]).rows[0][1]
+        blocks.append(Para([f"{w_sym.text}{'' if where == w_sym.text else ' is ' + str(where)}"
+                            f": {_count_text(count)} from it to the loss {loss_sym.text}."]))
+        if chosen == "chain":
+            blocks.append(Heading(["Chain rule, path by path"], 3))
+            blocks += views.chain_view(ctx, paths, count, value)
+        else:
+            blocks.append(Heading(["Backpropagation, from the loss back"], 3))
+            blocks.append(Para(["Each quantity's derivative is the sum over the quantities it "
+                                "feeds: ∂L/∂v = Σ_c ∂L/∂c · ∂c/∂v."]))
+            blocks += views.backprop_view(ctx, max_terms)
+        on_paths = [e.child for p in paths for e in p] if chosen == "chain" else []
+        used = list(dict.fromkeys(on_paths + [ctx.where[text] for text in
+                                              views.symbols_in(blocks) if text in ctx.where]))
+        used = [e for e in used if e not in (w_elem, (graph.loss, 0))]
+        limit = 4 * max_terms
+        blocks.append(Heading(["Quantities"], 3))
+        blocks.append(views.quantities(ctx, [w_elem, *used[:limit], (graph.loss, 0)]))
+        if len(used) > limit:
+            blocks.append(Para([f"… and {len(used) - limit} more quantities."]))
+        blocks += _notes(ctx)
+    return blocks, paths, name
+
+
 def explain(loss: Tensor, wrt: Tensor, index: Any = None, *, view: str = "auto",
             max_terms: int = 8) -> Derivation:
     """The chain-rule derivation of d loss / d wrt[index], with numbers, checked.
@@ -191,49 +233,18 @@ def explain(loss: Tensor, wrt: Tensor, index: Any = None, *, view: str = "auto",
                          "check the derivation; create it with requires_grad=True")
     idx = normalize_index(wrt.shape, index)
     graph = build(loss, wrt, idx)
-    ctx = Context(graph)
     value = graph.value()
     autograd = _autograd(loss, wrt, idx)
     numeric = _central_difference(graph)
+    ctx = Context(graph)
     count = ctx.path_count
     chosen = view if view != "auto" else ("chain" if count <= max_terms else "backprop")
-    loss_sym = ctx.sym(graph.loss, 0)
-    blocks: list[Block] = []
-    paths: list[list[Edge]] = []
-    if graph.wrt not in graph.active:
-        w_sym = S.Sym("w", "w")
-        name = f"∂{loss_sym.text}/∂{wrt.name or 'wrt'}{list(idx)}"
-        blocks += [Heading([f"Derivative {name}"]),
-                   Para(["The loss does not depend on this element: no path leads from it to "
-                         "the loss, so the derivative is 0."])]
-        del w_sym
-    else:
-        w_elem = (graph.wrt, int(graph.active[graph.wrt][0]))
-        w_sym = ctx.sym(*w_elem)
-        name = f"∂{loss_sym.text}/∂{w_sym.text}"
-        paths = views.enumerate_paths(ctx, max_terms if chosen == "chain" else 64)
-        blocks.append(views.heading(ctx))
-        where = views.quantities(ctx, [w_elem]).rows[0][1]
-        blocks.append(Para([f"{w_sym.text}{'' if where == w_sym.text else ' is ' + str(where)}"
-                            f": {_count_text(count)} from it to the loss {loss_sym.text}."]))
-        if chosen == "chain":
-            blocks.append(Heading(["Chain rule, path by path"], 3))
-            blocks += views.chain_view(ctx, paths, count, value)
-        else:
-            blocks.append(Heading(["Backpropagation, from the loss back"], 3))
-            blocks.append(Para(["Each quantity's derivative is the sum over the quantities it "
-                                "feeds: ∂L/∂v = Σ_c ∂L/∂c · ∂c/∂v."]))
-            blocks += views.backprop_view(ctx, max_terms)
-        on_paths = [e.child for p in paths for e in p] if chosen == "chain" else []
-        used = list(dict.fromkeys(on_paths + [ctx.where[text] for text in
-                                              views.symbols_in(blocks) if text in ctx.where]))
-        used = [e for e in used if e not in (w_elem, (graph.loss, 0))]
-        limit = 4 * max_terms
-        blocks.append(Heading(["Quantities"], 3))
-        blocks.append(views.quantities(ctx, [w_elem, *used[:limit], (graph.loss, 0)]))
-        if len(used) > limit:
-            blocks.append(Para([f"… and {len(used) - limit} more quantities."]))
-        blocks += _notes(ctx)
+    try:
+        blocks, paths, name = _body(ctx, wrt, idx, chosen, max_terms, value, count)
+    except TooManySubpaths:
+        # NOTE: folding unnamed intermediates would hide too many sub-paths: show them all.
+        ctx = Context(graph, collapse=False)
+        blocks, paths, name = _body(ctx, wrt, idx, chosen, max_terms, value, count)
     blocks += _check_blocks(value, autograd, numeric)
     result = Derivation(value, autograd, numeric, chosen, blocks, name, graph, ctx, paths,
                         count)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import engine
-from ..ops.registry import NOT_DIFFERENTIABLE
+from ..ops.registry import NOT_DIFFERENTIABLE, formula_names
 from ..tensor import Tensor
 from . import symbolic as S
 from .graph import ElementGraph, adjoints
@@ -76,14 +76,13 @@ class Context:
         self.collapse = named_inside if collapse is None else collapse
         self._edges: dict[Elem, list[Edge]] = {}
         self._formula: dict[Step, S.Expr] = {}
-        if self.collapse and not self._try_collapse():
-            self.collapse = False
-            self._edges.clear()
+        self._shown = [not self.collapse or t in (graph.wrt, graph.loss) or bool(x.name)
+                       for t, x in enumerate(tensors)]
 
     # ---- names ----------------------------------------------------------------------------
     def shown(self, t: int) -> bool:
-        g = self.graph
-        return (not self.collapse or t in (g.wrt, g.loss) or bool(g.tensors[t].name))
+        """Whether tensor ``t``'s elements appear by name (others are folded away)."""
+        return self._shown[t]
 
     def sym(self, t: int, flat: int) -> S.Sym:
         tensor = self.graph.tensors[t]
@@ -154,9 +153,11 @@ class Context:
                             else S.Text(template, value))
         try:
             if entry.formula is not None:
+                used = formula_names(entry.formula)   # only what the formula reads
                 env = {name: self.operand(inp, source_index(o_idx, inp.shape))
-                       for name, inp in zip(names, node.inputs)}
-                env["out"] = self.operand(child, o_idx)
+                       for name, inp in zip(names, node.inputs) if name in used}
+                if "out" in used:
+                    env["out"] = self.operand(child, o_idx)
                 env.update(self._params(node))
                 expr = S.substitute(S.parse(entry.formula), env)
             elif entry is not NOT_DIFFERENTIABLE:
@@ -181,7 +182,9 @@ class Context:
                     index = index if isinstance(index, tuple) else (index,)
                     return self.operand(operand, tuple(int(v) for v in index))
 
-                expr = S.substitute(S.parse(source, resolve), {"out": self.operand(child, o_idx)})
+                expr = S.parse(source, resolve)
+                if any(isinstance(e, S.Var) and e.name == "out" for e in _walk(expr)):
+                    expr = S.substitute(expr, {"out": self.operand(child, o_idx)})
             else:
                 return fallback
             expr = S.simplify(expr)
@@ -219,22 +222,12 @@ class Context:
                     stack.append((nxt, [*path, step]))
                     count += 1
             if count > _MAX_SUBPATHS:
-                raise _TooMany
+                raise TooManySubpaths
         edges = []
         for child, subpaths in found.items():
             value = sum(float(np.prod([groups[gn].d[i] for gn, i in sp])) for sp in subpaths)
             edges.append(Edge(elem, child, subpaths, value))
         return edges
-
-    def _try_collapse(self) -> bool:
-        try:
-            for t, flats in self.graph.active.items():
-                if self.shown(t):
-                    for f in flats.tolist():
-                        self.edges((t, f))
-        except _TooMany:
-            return False
-        return True
 
     def edge_formula(self, edge: Edge) -> S.Expr:
         terms = []
@@ -289,8 +282,8 @@ def _alias(node: Any, tensor: Tensor, index: tuple[int, ...]
     return found
 
 
-class _TooMany(Exception):
-    pass
+class TooManySubpaths(Exception):
+    """Folding the unnamed intermediates here would hide too many sub-paths."""
 
 
 def _walk(e: S.Expr) -> list[S.Expr]:

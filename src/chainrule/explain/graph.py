@@ -126,30 +126,38 @@ def _vjp(node: Any, position: int, parent: Tensor, g: np.ndarray) -> np.ndarray:
     return gi
 
 
-def _jvp(node: Any, position: int, child: Tensor, parent: Tensor,
-         tangent: np.ndarray) -> np.ndarray:
-    """J @ tangent for one op input: the registered backward differentiated once more.
+class _Jvp:
+    """Jacobian-vector products for one op input: the registered backward differentiated once.
 
-    The backward is linear in its incoming gradient u, so d/du <vjp(u), tangent> = J tangent.
+    The backward is linear in its incoming gradient u, so the gradient of <vjp(u), t> with
+    respect to u is J t. The graph of vjp(u) is built once; each product is one backward
+    pass through it with t as the seed.
     """
-    from ..autograd import grad
 
-    op = node.op
-    vjp = op.tensor_vjps()[min(position, len(op.numpy_vjps) - 1)]
-    args = tuple(Tensor._wrap(t.data, None) for t in node.inputs)
-    out = Tensor._wrap(child.data, None)
-    u = Tensor(np.zeros(child.shape, dtype=child.dtype), requires_grad=True)
-    with engine.set_grad_enabled(True):
-        gi = vjp(u, args, out, node.params, position)
-        if gi.shape != parent.shape:
-            from ..functional import sum_to
+    def __init__(self, node: Any, position: int, child: Tensor, parent: Tensor) -> None:
+        op = node.op
+        vjp = op.tensor_vjps()[min(position, len(op.numpy_vjps) - 1)]
+        args = tuple(Tensor._wrap(t.data, None) for t in node.inputs)
+        out = Tensor._wrap(child.data, None)
+        self.shape = child.shape
+        self.dtype = child.dtype
+        self.u = Tensor(np.zeros(child.shape, dtype=child.dtype), requires_grad=True)
+        with engine.set_grad_enabled(True):
+            gi = vjp(self.u, args, out, node.params, position)
+            if gi.shape != parent.shape:
+                from ..functional import sum_to
 
-            gi = sum_to(gi, parent.shape)
-        inner = (gi * Tensor._wrap(tangent.astype(child.dtype), None)).sum()
-    if not inner.requires_grad:   # the backward does not read u: a zero Jacobian block
-        return np.zeros(child.shape)
-    (jt,) = grad(inner, [u], allow_unused=True)
-    return np.zeros(child.shape) if jt is None else jt.data
+                gi = sum_to(gi, parent.shape)
+        self.gi = gi
+
+    def __call__(self, tangent: np.ndarray) -> np.ndarray:
+        from ..autograd import grad
+
+        if not self.gi.requires_grad:   # the backward does not read u: a zero block
+            return np.zeros(self.shape)
+        (jt,) = grad(self.gi, [self.u], grad_outputs=tangent.astype(self.dtype),
+                     retain_graph=True, allow_unused=True)
+        return np.zeros(self.shape) if jt is None else jt.data
 
 
 def _structural_pairs(node: Any, position: int, child: Tensor, parent: Tensor,
@@ -157,11 +165,12 @@ def _structural_pairs(node: Any, position: int, child: Tensor, parent: Tensor,
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     size_in = parent.data.size
     ks, os_, ds = [], [], []
+    jvp = _Jvp(node, position, child, parent)
 
     def column(kk: int) -> None:
         tangent = np.zeros(size_in)
         tangent[kk] = 1.0
-        col = _jvp(node, position, child, parent, tangent.reshape(parent.shape)).ravel()
+        col = jvp(tangent.reshape(parent.shape)).ravel()
         rows = np.flatnonzero(col)
         ks.append(np.full(rows.size, kk))
         os_.append(rows)
@@ -172,11 +181,10 @@ def _structural_pairs(node: Any, position: int, child: Tensor, parent: Tensor,
     else:
         probe = np.zeros(size_in)
         probe[active] = rng.uniform(0.5, 1.5, size=active.size)
-        reached = np.flatnonzero(_jvp(node, position, child, parent,
-                                      probe.reshape(parent.shape)))
-        # NOTE: a column (a JVP through the Tensor backend) costs about as much as 16 rows
+        reached = np.flatnonzero(jvp(probe.reshape(parent.shape)))
+        # NOTE: a column (one backward pass through the retained vjp graph) costs a few rows
         # (plain NumPy VJPs); pick the cheaper side of the Jacobian block.
-        if active.size * 16 <= reached.size:
+        if active.size * 3 <= reached.size:
             for kk in active:
                 column(int(kk))
         else:
