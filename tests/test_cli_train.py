@@ -139,6 +139,10 @@ def test_predict_scores_a_csv(tmp_path, capsys) -> None:
     rows = capsys.readouterr().out.splitlines()
     assert rows[0] == "row,prediction,probability" and len(rows) == 4
     assert [r.split(",")[1] for r in rows[1:]] == ["setosa", "versicolor", "virginica"]
+    out_csv = tmp_path / "pred.csv"
+    argv = ["predict", "--weights", str(weights), "--data", str(unlabelled), "--out", str(out_csv)]
+    assert main(argv) == 0 and out_csv.read_text().splitlines() == rows
+    assert main(argv) == 1 and "--force" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     assert main(["predict", "--weights", str(weights), "--data", str(bad)]) == 1
