@@ -361,8 +361,10 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def softplus(x: Tensor) -> Tensor:
-    """log(1 + exp(x)) as relu(x) + log1p(exp(-|x|)): no overflow for large |x|."""
-    return relu(x) + log1p(exp(-abs(x)))
+    """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|."""
+    # NOTE: maximum, not relu: at x = 0 its tie rule gives 1/2, so the derivative there is
+    # sigmoid(0) = 0.5 as it should be (relu'(0) = 0 and abs'(0) = 0 would give 0).
+    return maximum(x, 0) + log1p(exp(-abs(x)))
 
 
 def log_sigmoid(x: Tensor) -> Tensor:
@@ -403,10 +405,11 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Any,
                                      reduction: str = "mean") -> Tensor:
-    """BCE on logits: relu(z) - z*t + log1p(exp(-|z|)), stable for any z."""
+    """BCE on logits: max(z, 0) - z*t + log1p(exp(-|z|)), stable for any z."""
     target = as_tensor(target, logits)
     _check_same_shape(logits, target, "binary_cross_entropy_with_logits")
-    loss = relu(logits) - logits * target + log1p(exp(-abs(logits)))
+    # NOTE: maximum(z, 0), not relu(z), so that d/dz at z = 0 is sigmoid(0) - t (see softplus).
+    loss = maximum(logits, 0) - logits * target + log1p(exp(-abs(logits)))
     return _reduce_loss(loss, reduction, "binary_cross_entropy_with_logits")
 
 
