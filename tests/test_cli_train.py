@@ -100,6 +100,8 @@ def test_network_file_with_cross_entropy_trains(capsys) -> None:
     assert losses[-1] < losses[0]
     code, _, err = _train(capsys, "examples/softmax.toml", "--dataset", "iris")
     assert code == 1 and "not both" in err
+    code, _, err = _train(capsys, "examples/softmax.toml", "--hidden", "4")
+    assert code == 1 and "--hidden cannot change a network file" in err
 
 
 def test_non_finite_loss_stops_with_one_line_naming_step_and_parameter(capsys) -> None:

@@ -21,6 +21,9 @@ OPTIONS = ("dataset", "data", "target", "hidden", "activation", "dropout", "opti
            "momentum", "weight_decay", "schedule", "clip", "batch_size", "test_size", "seed",
            "dtype")
 
+#: What a network file itself decides (its layers and its examples).
+NETWORK_FIXED = ("target", "hidden", "activation", "dropout", "test_size")
+
 
 def _sizes(text: str) -> list[int]:
     try:
@@ -58,7 +61,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="learning-rate schedule over the epochs")
     p.add_argument("--clip", type=float, metavar="NORM", help="clip the gradient norm")
     p.add_argument("--batch-size", type=int)
-    p.add_argument("--epochs", type=int, help="total epochs (when resuming: the new total)")
+    p.add_argument("--epochs", type=int,
+                   help="total epochs (when resuming: the new total; the schedule keeps the "
+                   "horizon it was started with)")
     p.add_argument("--test-size", type=float, help="held-out fraction (default 0.2)")
     p.add_argument("--seed", type=int, help="seeds the split, the init, shuffling, dropout")
     p.add_argument("--dtype", choices=("float32", "float64"))
@@ -80,8 +85,14 @@ def _config(args: argparse.Namespace, saved: Any) -> Any:
     if args.network:
         if "dataset" in given or "data" in given:
             raise ValueError("give either a network file or --dataset/--data, not both")
+        fixed = [f"--{k.replace('_', '-')}" for k in NETWORK_FIXED if k in given]
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} cannot change a network file's network or "
+                             "data; edit the file instead")
         given["network"], given["dataset"] = args.network, None
     elif "data" in given:
+        if "dataset" in given:
+            raise ValueError("give either --dataset or --data, not both")
         given["dataset"] = None
     if saved is None:
         config = TrainConfig(**given)
