@@ -158,13 +158,22 @@ def _notes(ctx: Context) -> list[Block]:
     return [Para([f"Convention ({name}): {note}."]) for name, note in sorted(notes.items())]
 
 
-def _body(ctx: Context, wrt: Tensor, idx: tuple[int, ...], chosen: str, max_terms: int,
-          value: float, count: float) -> tuple[list[Block], list[list[Edge]], str]:
-    """The derivation's blocks up to the check (see :func:`explain`)."""
+def _body(ctx: Context, wrt: Tensor, idx: tuple[int, ...], view: str, max_terms: int,
+          value: float) -> tuple[list[Block], list[list[Edge]], str, str, float]:
+    """The derivation's blocks up to the check, its paths, name, view and path count."""
     graph = ctx.graph
+    count = ctx.path_count
+    chosen = view if view != "auto" else "chain"
+    paths: list[list[Edge]] = []
+    if graph.wrt in graph.active:
+        # NOTE: paths are counted after folding (y·y is one step, not two paths); the element
+        # count is the bound when the enumeration stops early.
+        paths, complete = views.enumerate_paths(ctx, max_terms if chosen == "chain" else 64)
+        count = len(paths) if complete else count
+        if view == "auto" and not complete:
+            chosen = "backprop"
     loss_sym = ctx.sym(graph.loss, 0)
     blocks: list[Block] = []
-    paths: list[list[Edge]] = []
     if graph.wrt not in graph.active:
         name = f"∂{loss_sym.text}/∂{wrt.name or 'wrt'}{list(idx)}"
         blocks += [Heading([f"Derivative {name}"]),
@@ -174,7 +183,6 @@ def _body(ctx: Context, wrt: Tensor, idx: tuple[int, ...], chosen: str, max_term
         w_elem = (graph.wrt, int(graph.active[graph.wrt][0]))
         w_sym = ctx.sym(*w_elem)
         name = f"∂{loss_sym.text}/∂{w_sym.text}"
-        paths = views.enumerate_paths(ctx, max_terms if chosen == "chain" else 64)
         blocks.append(views.heading(ctx))
         where = views.quantities(ctx, [w_elem]).rows[0][1]
         blocks.append(Para([f"{w_sym.text}{'' if where == w_sym.text else ' is ' + str(where)}"
@@ -197,7 +205,7 @@ def _body(ctx: Context, wrt: Tensor, idx: tuple[int, ...], chosen: str, max_term
         if len(used) > limit:
             blocks.append(Para([f"… and {len(used) - limit} more quantities."]))
         blocks += _notes(ctx)
-    return blocks, paths, name
+    return blocks, paths, name, chosen, count
 
 
 def explain(loss: Tensor, wrt: Tensor, index: Any = None, *, view: str = "auto",
@@ -237,14 +245,12 @@ def explain(loss: Tensor, wrt: Tensor, index: Any = None, *, view: str = "auto",
     autograd = _autograd(loss, wrt, idx)
     numeric = _central_difference(graph)
     ctx = Context(graph)
-    count = ctx.path_count
-    chosen = view if view != "auto" else ("chain" if count <= max_terms else "backprop")
     try:
-        blocks, paths, name = _body(ctx, wrt, idx, chosen, max_terms, value, count)
+        blocks, paths, name, chosen, count = _body(ctx, wrt, idx, view, max_terms, value)
     except TooManySubpaths:
         # NOTE: folding unnamed intermediates would hide too many sub-paths: show them all.
         ctx = Context(graph, collapse=False)
-        blocks, paths, name = _body(ctx, wrt, idx, chosen, max_terms, value, count)
+        blocks, paths, name, chosen, count = _body(ctx, wrt, idx, view, max_terms, value)
     blocks += _check_blocks(value, autograd, numeric)
     result = Derivation(value, autograd, numeric, chosen, blocks, name, graph, ctx, paths,
                         count)

@@ -163,7 +163,8 @@ class Context:
             elif entry is not NOT_DIFFERENTIABLE:
                 source = entry.template
                 if entry.element is not None:
-                    source = entry.element(o_idx, k_idx, tuple(t.shape for t in node.inputs))
+                    source = entry.element(o_idx, k_idx, tuple(t.shape for t in node.inputs),
+                                           node.params)
 
                 def resolve(sub: ast.Subscript) -> S.Expr:
                     if not isinstance(sub.value, ast.Name):

@@ -235,12 +235,21 @@ def _constant(e: Expr) -> bool:
     return isinstance(e, Num) or (bool(children(e)) and all(_constant(k) for k in children(e)))
 
 
+def _fraction(e: Expr) -> bool:
+    """1/128 stays a fraction: it says what it is (one over the count) better than 7.8e-3."""
+    return (isinstance(e, Bin) and e.op == "/" and isinstance(e.a, Num) and isinstance(e.b, Num)
+            and e.a.value == int(e.a.value) and e.b.value == int(e.b.value)
+            and e.b.value != 0 and e.a.value % e.b.value != 0)
+
+
 def simplify(e: Expr) -> Expr:
     """Fold constants and drop neutral elements (1·a, a^1, 0 + a, −(−a))."""
     kids = children(e)
     if not kids:
         return e
     e = rebuild(e, tuple(simplify(k) for k in kids))
+    if _fraction(e):
+        return e
     if _constant(e) and not isinstance(e, Cmp):
         value = float(evaluate(e))
         if math.isfinite(value):

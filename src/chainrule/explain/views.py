@@ -27,8 +27,9 @@ def _num(v: float) -> S.Expr:
     return S.Num(v) if v >= 0 or np.isnan(v) else S.Neg(S.Num(-v))
 
 
-def enumerate_paths(ctx: Context, limit: int) -> list[list[Edge]]:
-    """Up to ``limit`` paths of folded edges from wrt[index] to the loss (depth-first)."""
+def enumerate_paths(ctx: Context, limit: int) -> tuple[list[list[Edge]], bool]:
+    """Up to ``limit`` paths of folded edges from wrt[index] to the loss (depth-first), and
+    whether that is all of them."""
     g = ctx.graph
     start: Elem = (g.wrt, int(g.active[g.wrt][0])) if g.wrt in g.active else (g.wrt, -1)
     paths: list[list[Edge]] = []
@@ -40,7 +41,7 @@ def enumerate_paths(ctx: Context, limit: int) -> list[list[Edge]]:
             continue
         for edge in reversed(ctx.edges(elem)):
             stack.append((edge.child, [*path, edge]))
-    return paths
+    return paths, not stack
 
 
 def path_symbols(ctx: Context, path: list[Edge]) -> list[S.Sym]:
@@ -72,14 +73,14 @@ def chain_view(ctx: Context, paths: list[list[Edge]], total_paths: float,
         rows.append(Row(_num(product)))
         if several:
             blocks.append(Para([f"Path {n}: " + " → ".join(s.text for s in syms)]))
-            blocks.append(Equation(rows[0].expr, rows[1:]))
+            blocks.append(Equation(_label(n, product), rows))
         else:
             blocks.append(Para(["One path: " + " → ".join(s.text for s in syms)]))
             blocks.append(Equation(S.Partial(loss, w), rows))
     if several:
         numbers: list[S.Expr] = [_num(float(np.prod([e.value for e in path])))
                                  for path in paths]
-        terms: list[S.Expr] = [S.Text(f"path {n}", float(S.evaluate(v)))
+        terms: list[S.Expr] = [_label(n, float(S.evaluate(v)))
                                for n, v in enumerate(numbers, 1)]
         rest = round(total_paths) - len(paths)
         if rest > 0:
@@ -89,6 +90,10 @@ def chain_view(ctx: Context, paths: list[list[Edge]], total_paths: float,
         blocks.append(Equation(S.Partial(loss, w),
                                [Row(_sum(terms)), Row(_sum(numbers)), Row(_num(value))]))
     return blocks
+
+
+def _label(n: int, value: float) -> S.Sym:
+    return S.Sym(f"path {n}", rf"\text{{path }}{n}", base="path", sub=str(n), value=value)
 
 
 def backprop_view(ctx: Context, max_terms: int) -> list[Block]:

@@ -41,7 +41,7 @@ def _batch_index(out_batch: tuple[int, ...], shape: tuple[int, ...]) -> tuple[in
 
 
 def _matmul_dx_element(o: tuple[int, ...], k: tuple[int, ...],
-                       shapes: tuple[tuple[int, ...], ...]) -> str:
+                       shapes: tuple[tuple[int, ...], ...], params: dict[str, Any]) -> str:
     # d out[..., i, j] / d x[..., i, k] = y[..., k, j]
     xs, ys = shapes
     if len(ys) == 1:
@@ -51,7 +51,7 @@ def _matmul_dx_element(o: tuple[int, ...], k: tuple[int, ...],
 
 
 def _matmul_dy_element(o: tuple[int, ...], k: tuple[int, ...],
-                       shapes: tuple[tuple[int, ...], ...]) -> str:
+                       shapes: tuple[tuple[int, ...], ...], params: dict[str, Any]) -> str:
     # d out[..., i, j] / d y[..., k, j] = x[..., i, k]
     xs, ys = shapes
     if len(xs) == 1:

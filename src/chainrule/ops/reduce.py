@@ -65,17 +65,19 @@ def _logsumexp_backward(F: Any, g: Any, args: tuple[Any, ...], out: Any,
 
 def _reduction(name: str, forward: Any, backward: Any, template: str, expr: str,
                distinct: bool = False, note: str = "",
-               saves: tuple[str, ...] = ("x", "out")) -> Op:
+               saves: tuple[str, ...] = ("x", "out"), element: Any = None) -> Op:
     return register(Op(
         name=name, inputs=("x",), params=("axis", "keepdims"), forward=forward,
-        derivatives=(Derivative(backward=backward, template=template),), expr=expr,
+        derivatives=(Derivative(backward=backward, template=template, element=element),),
+        expr=expr,
         samples=lambda rng: _reduce_samples(rng, distinct), note=note, saves=saves))
 
 
 SUM = _reduction("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
                  _sum_backward, "1", "sum(x)", saves=())
 MEAN = _reduction("mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
-                  _mean_backward, "1 / n", "mean(x)", saves=())
+                  _mean_backward, "1 / n", "mean(x)", saves=(),
+                  element=lambda o, k, shapes, p: f"1 / {_count(shapes[0], p['axis'])}")
 MAX = _reduction("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
                  _extreme_backward, "[x[k] is the maximum] / (number of maxima)", "max(x)",
                  distinct=True, note="ties split the gradient evenly (PyTorch's convention)")

@@ -44,9 +44,9 @@ class Derivative:
     backward: Callable[..., Any] | None = None
     template: str = ""
     #: For the explainer, a structural op's ``template`` at one element pair: called with the
-    #: output index, the input index and the inputs' shapes, it returns an expression in the
-    #: op's input names with concrete indices, e.g. ``"y[1, 0]"`` for matmul. Optional: without
-    #: it the explainer shows the template and the number.
+    #: output index, the input index, the inputs' shapes and the op's params, it returns an
+    #: expression in the op's input names with concrete indices and numbers, e.g. ``"y[1, 0]"``
+    #: for matmul. Optional: without it the explainer shows the template and the number.
     element: Callable[..., str] | None = None
 
 
