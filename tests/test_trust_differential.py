@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as TF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -410,6 +411,32 @@ def _stack(g: Graph) -> Pair | None:
     return g.apply("stack", parts, {"axis": axis}, lambda *ts: torch.stack(ts, dim=axis))
 
 
+def _linear(g: Graph) -> Pair | None:
+    x = g.pick(lambda p: 1 <= len(p.shape) <= 3)
+    if x is None:
+        return None
+    k = x.shape[-1]
+    weight = g.pick(lambda p: len(p.shape) == 2 and p.shape[1] == k)
+    if weight is None or g.choose(3) == 0:
+        weight = g.constant((1 + g.choose(3), k))
+    m = weight.shape[0]
+    bias = g.pick(lambda p: p.shape in ((m,), ()))
+    if bias is None or g.choose(3) == 0:
+        bias = g.constant(((m,), ())[g.choose(2)])
+    return g.apply("linear", [x, weight, bias], {}, lambda a, w, b: a @ w.T + b)
+
+
+def _cross_entropy(g: Graph) -> Pair | None:
+    x = g.pick(lambda p: len(p.shape) == 2)
+    if x is None:
+        return None
+    n, c = x.shape
+    classes = np.array([g.choose(c) for _ in range(n)])
+    target = Pair(cr.Tensor(classes), torch.from_numpy(classes), f"classes{classes.tolist()}")
+    return g.apply("cross_entropy", [x, target], {},
+                   lambda a, t: TF.cross_entropy(a, t, reduction="none"))
+
+
 #: How each registry op is exercised against PyTorch. Elementwise ops named like a torch
 #: function need no entry beyond ELEMENTWISE_TORCH; everything else is listed here.
 BUILDERS: dict[str, Callable[[Graph], Pair | None]] = {
@@ -418,7 +445,7 @@ BUILDERS: dict[str, Callable[[Graph], Pair | None]] = {
     **{name: _reduction(name) for name in ("sum", "mean", "max", "min", "logsumexp")},
     "reshape": _reshape, "broadcast_to": _broadcast_to, "permute": _permute,
     "getitem": _getitem, "index_add": _index_add, "concatenate": _concatenate,
-    "stack": _stack,
+    "stack": _stack, "linear": _linear, "cross_entropy": _cross_entropy,
 }
 
 
