@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from . import render, views
 from . import symbolic as S
 from .blocks import Block, Equation, Heading, Para, Row, Table
+from .check import AnswerCheck, check_answer
 from .derivation import Context, Edge, TooManySubpaths
 from .graph import ElementGraph, build, replay
 from .names import normalize_index
@@ -93,10 +94,15 @@ class Derivation:
             render._aligned(e) for e in eqs) + "\n\\end{aligned}$$"
 
     # ---- checking a person's answer ----------------------------------------------------
-    def check(self, expected: float, rtol: float = 5e-4) -> Any:
-        """Is ``expected`` right? If not, which single slip is it consistent with?"""
-        from .check import check_answer
+    def check(self, expected: float, rtol: float = 5e-4) -> AnswerCheck:
+        """Is ``expected`` right (within ``rtol``)? If not, which single slip explains it?
 
+        >>> from chainrule.seed import build_seed
+        >>> s = build_seed()
+        >>> verdict = explain(s.loss, s.W2, (0, 0)).check(9.8657e-3)
+        >>> verdict.correct, verdict.kind, "missing square" in verdict.message
+        (False, 'local factor', True)
+        """
         return check_answer(self, float(expected), rtol)
 
 
@@ -175,7 +181,8 @@ def _body(ctx: Context, wrt: Tensor, idx: tuple[int, ...], view: str, max_terms:
     loss_sym = ctx.sym(graph.loss, 0)
     blocks: list[Block] = []
     if graph.wrt not in graph.active:
-        name = f"∂{loss_sym.text}/∂{wrt.name or 'wrt'}{list(idx)}"
+        flat = int(np.ravel_multi_index(idx, wrt.shape)) if wrt.ndim else 0
+        name = f"∂{loss_sym.text}/∂{ctx.sym(graph.wrt, flat).text}"
         blocks += [Heading([f"Derivative {name}"]),
                    Para(["The loss does not depend on this element: no path leads from it to "
                          "the loss, so the derivative is 0."])]

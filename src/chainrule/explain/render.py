@@ -2,6 +2,12 @@
 
 The HTML page needs no network: its math is MathML, which browsers lay out natively (no
 MathJax, no CDN).
+
+>>> from .blocks import Equation, Row
+>>> from .symbolic import Num, Sym
+>>> print(to_text([Equation(Sym("y", "y"), [Row(Num(2.0)), Row(Num(3.0))])]), end="")
+y = 2
+  = 3
 """
 
 from __future__ import annotations
