@@ -136,3 +136,17 @@ def test_freed_graph_and_bad_arguments() -> None:
         explain(loss, w, 0, view="sideways")
     with pytest.raises(cr.GraphError, match="does not depend"):
         explain(loss, cr.tensor([1.0], dtype=cr.float64, requires_grad=True), 0)
+
+
+@pytest.mark.parametrize("name", sorted(NOTES))
+def test_latex_is_well_formed(seed, name: str) -> None:
+    source = _derive(seed, name).to_latex(standalone=True)
+    assert source.isascii()          # Unicode of the text view is written as LaTeX
+    depth = 0
+    for ch in source.replace(r"\{", "").replace(r"\}", ""):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0
+    assert depth == 0
+    for env in ("document", "align*", "tabular"):
+        assert source.count(f"\\begin{{{env}}}") == source.count(f"\\end{{{env}}}") >= 1
+    assert source.count(r"\left") == source.count(r"\right")

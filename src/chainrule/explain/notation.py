@@ -181,6 +181,19 @@ class _Text(_Renderer):
         return f"{a}{symbol}{b}"
 
 
+_LATEX_TEXT = (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"),
+               ("#", r"\#"), ("{", r"\{"), ("}", r"\}"), ("→", r"$\to$"), ("…", r"\dots{}"),
+               ("—", "---"), ("·", r"$\cdot$"), ("∂", r"$\partial$"), ("Σ", r"$\Sigma$"),
+               ("−", "-"), ("σ", r"$\sigma$"))
+
+
+def latex_text(s: str) -> str:
+    """Plain text for LaTeX: special characters escaped, the derivation's Unicode as math."""
+    for a, b in _LATEX_TEXT:
+        s = s.replace(a, b)
+    return s
+
+
 def latex_number(v: float) -> str:
     s = format_number(v)
     if "e" in s:
@@ -200,7 +213,7 @@ class _Latex(_Renderer):
         return name
 
     def text(self, t: str) -> str:
-        return r"\text{" + t.replace("_", r"\_") + "}"
+        return r"\text{" + latex_text(t) + "}"
 
     def partial(self, e: Partial) -> str:
         return rf"\frac{{\partial {e.top.latex}}}{{\partial {e.bottom.latex}}}"

@@ -16,6 +16,7 @@ from html import escape
 
 from . import symbolic as S
 from .blocks import Block, Equation, Heading, Inline, Para, Table
+from .notation import latex_text
 
 
 # ---- text -------------------------------------------------------------------------------
@@ -85,15 +86,8 @@ def to_markdown(blocks: list[Block]) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def _latex_text(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"),
-                 ("#", r"\#"), ("{", r"\{"), ("}", r"\}"), ("→", r"$\to$"), ("…", r"\dots{}")):
-        s = s.replace(a, b)
-    return s
-
-
 def _inline_latex(parts: list[Inline]) -> str:
-    return "".join(_latex_text(p) if isinstance(p, str) else f"${S.to_latex(p)}$"
+    return "".join(latex_text(p) if isinstance(p, str) else f"${S.to_latex(p)}$"
                    for p in parts)
 
 
@@ -110,7 +104,7 @@ def to_latex(blocks: list[Block], standalone: bool = False) -> str:
             out.append("\\begin{align*}\n" + _aligned(block) + "\n\\end{align*}")
         elif isinstance(block, Table):
             spec = "l" * len(block.header)
-            rows = [" & ".join(_latex_text(h) for h in block.header) + r" \\ \hline"]
+            rows = [" & ".join(latex_text(h) for h in block.header) + r" \\ \hline"]
             rows += [" & ".join(_inline_latex([c]) for c in r) + r" \\" for r in block.rows]
             out.append(f"\\begin{{tabular}}{{{spec}}}\n" + "\n".join(rows) + "\n\\end{tabular}")
     body = "\n\n".join(out) + "\n"
