@@ -11,7 +11,7 @@ e^{-x}/(1 + e^{-x})^2); :func:`mutations` lists every single-slip variant of a f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from .expr import (
     Bin,
@@ -97,12 +97,18 @@ def _d(e: Expr, v: str) -> Expr:
 
 
 # ---- mutations: the usual slips of a hand derivation -----------------------------------
-def mutations(e: Expr) -> Iterator[tuple[str, Expr]]:
-    """Every single-slip variant of ``e``, with a short description of the slip."""
-    yield from _mutate(e, lambda x: x)
+def mutations(e: Expr, env: Mapping[str, Expr] | None = None
+              ) -> Iterator[tuple[str, Expr]]:
+    """Every single-slip variant of ``e``, with a short description of the slip; the parts a
+    description names are written with ``env`` substituted (``the factor y left out``)."""
+    def show(part: Expr) -> str:
+        return to_text(simplify(substitute(part, env or {})))
+
+    yield from _mutate(e, lambda x: x, show)
 
 
-def _mutate(e: Expr, wrap: Callable[[Expr], Expr]) -> Iterator[tuple[str, Expr]]:
+def _mutate(e: Expr, wrap: Callable[[Expr], Expr],
+            show: Callable[[Expr], str]) -> Iterator[tuple[str, Expr]]:
     if isinstance(e, Bin) and e.op == "**" and isinstance(e.b, Num):
         n = e.b.value
         if n == 2:
@@ -113,10 +119,10 @@ def _mutate(e: Expr, wrap: Callable[[Expr], Expr]) -> Iterator[tuple[str, Expr]]
         yield f"the power {_num_text(n)} written as {_num_text(n + 1)}", \
             wrap(Bin("**", e.a, Num(n + 1)))
     if isinstance(e, Bin) and e.op == "*":
-        yield f"the factor {to_text(e.a)} left out", wrap(e.b)
-        yield f"the factor {to_text(e.b)} left out", wrap(e.a)
+        yield f"the factor {show(e.a)} left out", wrap(e.b)
+        yield f"the factor {show(e.b)} left out", wrap(e.a)
     if isinstance(e, Bin) and e.op == "/":
-        yield f"the denominator {to_text(e.b)} left out", wrap(e.a)
+        yield f"the denominator {show(e.b)} left out", wrap(e.a)
         yield "the fraction upside down", wrap(Bin("/", e.b, e.a))
     if isinstance(e, Bin) and e.op in "+-":
         yield "a sign slip inside the formula", wrap(Bin("-" if e.op == "+" else "+", e.a, e.b))
@@ -126,6 +132,4 @@ def _mutate(e: Expr, wrap: Callable[[Expr], Expr]) -> Iterator[tuple[str, Expr]]
     for n, kid in enumerate(kids):
         def inner(x: Expr, n: int = n) -> Expr:
             return wrap(rebuild(e, (*kids[:n], x, *kids[n + 1:])))
-        yield from _mutate(kid, inner)
-
-
+        yield from _mutate(kid, inner, show)

@@ -115,7 +115,7 @@ def _formula_candidates(d: Derivation) -> Iterator[_Candidate]:
                    for r, n in zip(right, numbers)):
                 continue   # this form does not give the engine's numbers here (a kink)
             shown_right = S.to_text(S.simplify(S.substitute(form, env)))
-            for slip, wrong in S.mutations(form):
+            for slip, wrong in S.mutations(form, env):
                 override = {}
                 for n in numbers:
                     g = graph.groups[n]
