@@ -116,7 +116,7 @@ def _write(path, header: dict | bytes, data: bytes = b"") -> None:
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + data)
 
 
-@pytest.mark.parametrize(("header", "data", "message"), [
+MALFORMED = [
     ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4, "needs 8 bytes"),
     ({"a": {"dtype": "F33", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4, "dtype 'F33'"),
     ({"a": {"dtype": "BF16", "shape": [1], "data_offsets": [0, 2]}}, b"\0" * 2, "dtype 'BF16'"),
@@ -140,7 +140,11 @@ def _write(path, header: dict | bytes, data: bytes = b"") -> None:
     (b'{"\xff": 1}', b"", "UTF-8"),
     (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", b"", "nested too deeply"),
     ({"a": {"dtype": "BOOL", "shape": [2], "data_offsets": [0, 2]}}, b"\x01\x07", "BOOL"),
-])
+]
+
+
+@pytest.mark.parametrize(("header", "data", "message"), MALFORMED,
+                         ids=[f"{i}-{case[2]}" for i, case in enumerate(MALFORMED)])
 def test_rejects_malformed_headers(tmp_path, header, data, message):
     path = tmp_path / "bad.safetensors"
     _write(path, header, data)

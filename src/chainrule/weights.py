@@ -62,12 +62,13 @@ PathLike = str | os.PathLike[str]
 def _as_array(name: Any, value: Any) -> np.ndarray:
     if not isinstance(name, str) or not name or name == _METADATA:
         raise ValueError(f"save_weights: tensor names must be non-empty strings other than "
-                         f"{_METADATA!r}, got {name!r}")
+                         f"{_METADATA!r}, got {_show(name)}")
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if (array.dtype.kind, array.dtype.itemsize) not in _NAMES or array.dtype.kind == "V":
         raise FileFormatError(
-            f"save_weights: tensor {name!r} has dtype {array.dtype}, which safetensors files do "
-            f"not hold here; convert it to one of {', '.join(str(d) for d in DTYPES.values())}")
+            f"save_weights: tensor {_show(name)} has dtype {array.dtype}, which safetensors "
+            f"files do not hold here; convert it to one of "
+            f"{', '.join(str(d) for d in DTYPES.values())}")
     # NOTE: the format is little-endian and C-ordered whatever the machine or the view.
     # (np.ascontiguousarray would turn a 0-d array into shape (1,).)
     return array.astype(array.dtype.newbyteorder("<"), order="C", copy=False)
@@ -137,13 +138,19 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise _Invalid(f"the header names {key!r} twice")
+            raise _Invalid(f"the header names {_show(key)} twice")
         seen[key] = value
     return seen
 
 
 def _no_constant(name: str) -> Any:
     raise _Invalid(f"the header contains {name}, which is not JSON")
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """A value read from the file, as repr, cut short: a hostile header can be megabytes."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class _Invalid(Exception):
@@ -165,41 +172,41 @@ def _sniff(start: bytes) -> str:
 
 def _check_shape(name: str, shape: Any) -> tuple[int, ...]:
     if not isinstance(shape, list) or len(shape) > MAX_NDIM:
-        raise _Invalid(f"tensor {name!r} has shape {shape!r}; a shape is a list of at most "
-                       f"{MAX_NDIM} integers")
+        raise _Invalid(f"tensor {_show(name)} has shape {_show(shape)}; a shape is a list of "
+                       f"at most {MAX_NDIM} integers")
     for d in shape:
         if type(d) is not int or d < 0 or d >= 2 ** 62:
-            raise _Invalid(f"tensor {name!r} has shape {shape!r}; every dimension must be a "
-                           "non-negative integer")
+            raise _Invalid(f"tensor {_show(name)} has shape {_show(shape)}; every dimension "
+                           "must be a non-negative integer")
     return tuple(shape)
 
 
 def _check_entry(name: str, entry: Any, data_bytes: int) -> tuple[np.dtype[Any], tuple[int, ...],
                                                                    int, int]:
     if not isinstance(entry, dict) or set(entry) != _ENTRY_KEYS:
-        keys = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-        raise _Invalid(f"tensor {name!r} must have exactly the keys dtype, shape and "
+        keys = _show(sorted(entry)) if isinstance(entry, dict) else type(entry).__name__
+        raise _Invalid(f"tensor {_show(name)} must have exactly the keys dtype, shape and "
                        f"data_offsets, got {keys}")
     dtype_name = entry["dtype"]
     if not isinstance(dtype_name, str) or dtype_name not in DTYPES:
-        raise _Invalid(f"tensor {name!r} has dtype {dtype_name!r}, which is not one of "
-                       f"{', '.join(DTYPES)}")
+        raise _Invalid(f"tensor {_show(name)} has dtype {_show(dtype_name)}, which is not "
+                       f"one of {', '.join(DTYPES)}")
     dtype = DTYPES[dtype_name]
     shape = _check_shape(name, entry["shape"])
     offsets = entry["data_offsets"]
     if (not isinstance(offsets, list) or len(offsets) != 2
             or any(type(o) is not int for o in offsets)):
-        raise _Invalid(f"tensor {name!r} has data_offsets {offsets!r}; expected [begin, end] "
-                       "as two integers")
+        raise _Invalid(f"tensor {_show(name)} has data_offsets {_show(offsets)}; expected "
+                       "[begin, end] as two integers")
     begin, end = offsets
     if not 0 <= begin <= end <= data_bytes:
-        raise _Invalid(f"tensor {name!r} has data_offsets [{begin}, {end}], outside the "
+        raise _Invalid(f"tensor {_show(name)} has data_offsets [{begin}, {end}], outside the "
                        f"{data_bytes} data bytes the file holds")
     expected = math.prod(shape) * dtype.itemsize
     if end - begin != expected:
-        raise _Invalid(f"tensor {name!r} of dtype {dtype_name} and shape {tuple(shape)} needs "
-                       f"{expected} bytes, but its data_offsets [{begin}, {end}] span "
-                       f"{end - begin}")
+        raise _Invalid(f"tensor {_show(name)} of dtype {dtype_name} and shape "
+                       f"{_show(tuple(shape), 120)} needs {expected} bytes, but its "
+                       f"data_offsets [{begin}, {end}] span {end - begin}")
     return dtype, shape, begin, end
 
 
@@ -253,7 +260,7 @@ def _load(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
             if begin != position:
                 problem = "overlaps the previous tensor" if begin < position else \
                     f"leaves a gap of {begin - position} bytes before it"
-                raise _Invalid(f"tensor {name!r} starts at byte {begin}, which {problem}; "
+                raise _Invalid(f"tensor {_show(name)} starts at byte {begin}, which {problem}; "
                                "tensors must be stored contiguously")
             position = end
         if position != data_bytes:
@@ -265,12 +272,12 @@ def _load(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         array = np.frombuffer(data, dtype=dtype, count=(end - begin) // dtype.itemsize,
                               offset=begin)
         if dtype.kind == "b" and array.view(np.uint8).max(initial=0) > 1:
-            raise _Invalid(f"tensor {name!r} of dtype BOOL holds bytes other than 0 and 1")
+            raise _Invalid(f"tensor {_show(name)} of dtype BOOL holds bytes other than 0 and 1")
         try:
             array = array.reshape(shape)
         except ValueError as exc:
-            raise _Invalid(f"tensor {name!r} has shape {shape} that NumPy cannot hold: {exc}") \
-                from None
+            raise _Invalid(f"tensor {_show(name)} has shape {_show(shape, 120)} that NumPy "
+                           f"cannot hold: {exc}") from None
         # NOTE: a private, writable, native-endian copy: nothing aliases the file's bytes.
         arrays[name] = array.astype(dtype.newbyteorder("="), copy=True)
     return arrays, metadata
