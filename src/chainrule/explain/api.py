@@ -210,7 +210,8 @@ def _body(ctx: Context, wrt: Tensor, idx: tuple[int, ...], view: str, max_terms:
         blocks.append(Heading(["Quantities"], 3))
         blocks.append(views.quantities(ctx, [w_elem, *used[:limit], (graph.loss, 0)]))
         if len(used) > limit:
-            blocks.append(Para([f"… and {len(used) - limit} more quantities."]))
+            rest = len(used) - limit
+            blocks.append(Para([f"… and {rest} more quantit{'ies' if rest > 1 else 'y'}."]))
         blocks += _notes(ctx)
     return blocks, paths, name, chosen, count
 

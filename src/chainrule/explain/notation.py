@@ -120,7 +120,8 @@ class _Renderer:
         return (" · " if op == "·" else " + ").join(parts)
 
     def more(self, e: More) -> str:
-        return self.text(f"… {e.count} more {e.what} (sum {format_number(e.value)})")
+        what = e.what[:-1] if e.count == 1 and e.what.endswith("s") else e.what
+        return self.text(f"… {e.count} more {what} (sum {format_number(e.value)})")
 
     # Pieces, overridden below.
     def num(self, v: float) -> str: raise NotImplementedError

@@ -143,7 +143,8 @@ def backprop_view(ctx: Context, max_terms: int) -> list[Block]:
             blocks.append(Equation(lhs, rows))
         if len(flats) > len(shown):
             name = g.tensors[t].name or ctx.auto.get(t, "v")
-            blocks.append(Para([f"… and {len(flats) - len(shown)} more elements of {name} "
+            rest = len(flats) - len(shown)
+            blocks.append(Para([f"… and {rest} more element{'s' if rest > 1 else ''} of {name} "
                                 "on the way, each computed the same way."]))
     return blocks
 
