@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,13 @@ def test_golden(seed, name: str, fmt: str) -> None:
     path = GOLDEN / f"explain_{name}.{FORMATS[fmt]}"
     if os.environ.get("CHAINRULE_UPDATE_GOLDEN"):
         path.write_text(rendered, encoding="utf-8")
-    assert rendered == path.read_text(encoding="utf-8")
+    # The central difference's relative error (e.g. 4.0e-10) depends on the platform's last
+    # bits; the test of its size is test_values_match_notes. Everything else must be exact.
+    assert _stable(rendered) == _stable(path.read_text(encoding="utf-8"))
+
+
+def _stable(text: str) -> str:
+    return re.sub(r"\d\.\de-\d\d", "x.xe-xx", text)
 
 
 def test_jupyter_reprs(seed) -> None:
