@@ -106,7 +106,7 @@ def test_registry_ops_are_all_exercised() -> None:
 
 def test_one_thousand_random_graphs() -> None:
     rng = np.random.default_rng(12345)
-    checked, worst, numeric_checked = 0, 0.0, 0
+    checked, worst, numeric_checked, nonzero = 0, 0.0, 0, 0
     while checked < 1000:
         loss, leaves = random_graph(rng)
         wrt = leaves[int(rng.integers(0, len(leaves)))]
@@ -126,6 +126,7 @@ def test_one_thousand_random_graphs() -> None:
         # by rounding alone (|difference| ~ 1e-16); relative error means nothing there.
         assert rel <= 1e-12 or abs(d.value - want) <= 1e-13, (checked, d.value, want)
         assert d.autograd == want
+        nonzero += want != 0
         worst = max(worst, rel if abs(d.value - want) > 1e-13 else 0.0)
         for leaf in leaves:
             grad, data = marks[id(leaf)]
@@ -136,4 +137,6 @@ def test_one_thousand_random_graphs() -> None:
     # Kinks (relu, abs, max, clip) may sit within a step of the point, so not every central
     # difference agrees; the overwhelming majority must.
     assert numeric_checked >= 950, numeric_checked
+    # Dead relus, unselected maxima and dropped slices give true zeros; most must not be.
+    assert nonzero >= 700, nonzero
     assert worst <= 1e-12
