@@ -237,7 +237,8 @@ def _read_exact(f: Any, size: int) -> bytes:
     return data
 
 
-def _load(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _load(path: PathLike, read_data: bool = True
+          ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     with open(path, "rb") as f:
         file_size = os.fstat(f.fileno()).st_size
         start = f.read(8)
@@ -266,6 +267,8 @@ def _load(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         if position != data_bytes:
             raise _Invalid(f"the tensors cover {position} data bytes but the file holds "
                            f"{data_bytes}; it has {data_bytes - position} unexplained bytes")
+        if not read_data:
+            return {}, metadata
         data = _read_exact(f, data_bytes)
     arrays: dict[str, np.ndarray] = {}
     for name, (dtype, shape, begin, end) in entries:
@@ -283,9 +286,10 @@ def _load(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return arrays, metadata
 
 
-def _loaded(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _loaded(path: PathLike, read_data: bool = True
+            ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     try:
-        return _load(path)
+        return _load(path, read_data)
     except _Invalid as exc:
         raise FileFormatError(f"{os.fspath(path)}: not a valid safetensors weight file: {exc}") \
             from None
@@ -315,7 +319,8 @@ def load_weights(path: PathLike, *, with_metadata: bool = False) -> Any:
 
 
 def read_metadata(path: PathLike) -> dict[str, str]:
-    """The ``__metadata__`` strings of a safetensors file (validated like :func:`load_weights`).
+    """The ``__metadata__`` strings of a safetensors file; the header is validated as by
+    :func:`load_weights`, the tensor data is not read.
 
     >>> import os, tempfile, numpy as np
     >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
@@ -323,4 +328,4 @@ def read_metadata(path: PathLike) -> dict[str, str]:
     >>> read_metadata(path)
     {'arch': '4-3-1'}
     """
-    return _loaded(path)[1]
+    return _loaded(path, read_data=False)[1]
