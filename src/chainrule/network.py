@@ -44,7 +44,7 @@ import numpy as np
 
 from . import functional as F
 from .autograd import grad
-from .errors import FileFormatError, shape_str
+from .errors import AnomalyError, FileFormatError, shape_str
 from .tensor import Tensor
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
@@ -341,11 +341,27 @@ class NetworkSpec:
         x = Tensor(self.x, dtype=dtype, name="x")
         t = Tensor(self.t, dtype=np.int64 if self.t.dtype.kind == "i" else dtype, name="t")
         net = BuiltNetwork(self, params, x, t)
-        net.values = net.run(x, named=True)
-        net.loss = net.loss_of(net.values, t)
+        # NOTE: an overflow (weights of 1e200, say) is reported once, as one clear error naming
+        # the first value that is not finite, not as NumPy warnings and a page of infs.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            net.values = net.run(x, named=True)
+            net.loss = net.loss_of(net.values, t)
         net.loss.name = "L"
         net.values["L"] = net.loss
+        _check_finite(self.source, "the forward pass", {n: v.data for n, v in net.values.items()})
         return net
+
+
+def _check_finite(source: str, stage: str, arrays: dict[str, np.ndarray]) -> None:
+    """Raise AnomalyError at the first array holding inf or NaN (a non-finite loss follows)."""
+    for name, array in arrays.items():
+        if not np.isfinite(array).all():
+            bad = array[~np.isfinite(array)].ravel()[0]
+            largest = np.finfo(array.dtype).max if array.dtype.kind == "f" else np.inf
+            raise AnomalyError(
+                f"{source}: {stage} is not finite: {name} holds {bad} ({array.dtype} overflows "
+                f"past {largest:.3g}), so the loss cannot be computed or minimized; use smaller "
+                "weights or inputs")
 
 
 @dataclass(eq=False)
@@ -419,8 +435,11 @@ class BuiltNetwork:
         """dL/dp for every parameter p, by autograd; the graph is kept for explaining."""
         if self._grads is None:
             names = list(self.params)
-            grads = grad(self.loss, [self.params[n] for n in names], retain_graph=True)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                grads = grad(self.loss, [self.params[n] for n in names], retain_graph=True)
             self._grads = {n: g.data for n, g in zip(names, grads)}  # type: ignore[union-attr]
+            _check_finite(self.spec.source, "the gradient",
+                          {f"dL/d{n}": g for n, g in self._grads.items()})
         return self._grads
 
     def step(self, lr: float | None = None) -> dict[str, np.ndarray]:
