@@ -107,3 +107,25 @@ def test_registry_states_the_convention_it_applies(name):
     # The explainer prints an op's note next to its derivative; each kink op must have one.
     note = REGISTRY[name].note
     assert "PyTorch" in note, f"op '{name}' does not state its kink convention: {note!r}"
+
+
+@pytest.mark.parametrize(("op", "values", "index", "fn_cr", "fn_th"), [
+    ("relu", [0.0, 2.0], (0,), lambda x: x.relu(), torch.relu),
+    ("abs", [0.0, -2.0], (0,), lambda x: x.abs(), torch.abs),
+    ("clip", [1.0, 0.0], (0,), lambda x: x.clip(-1.0, 1.0), lambda t: t.clamp(-1.0, 1.0)),
+    ("max", [1.0, 3.0, 3.0], (1,), lambda x: x.max(), torch.amax),
+    ("maximum", [2.0, 1.0], (0,), lambda x: cr.maximum(x, cr.tensor([2.0, 0.0],
+                                                                      dtype=np.float64)),
+     lambda t: torch.maximum(t, torch.tensor([2.0, 0.0], dtype=torch.float64))),
+])
+def test_explainer_states_the_convention_and_gets_torchs_number(op, values, index, fn_cr,
+                                                                 fn_th):
+    x = cr.tensor(values, dtype=np.float64, requires_grad=True, name="x")
+    loss = fn_cr(x).sum()
+    loss.name = "L"
+    derivation = cr.explain(loss, x, index)
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    fn_th(t).sum().backward()
+    assert derivation.value == t.grad.numpy()[index]
+    text = derivation.to_text()
+    assert f"Convention ({op})" in text and "PyTorch" in text, text[-600:]
