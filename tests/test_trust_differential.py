@@ -43,7 +43,16 @@ TOLERANCE = {np.float64: (1e-7, 1e-7), np.float32: (1e-3, 1e-4)}
 #: Values kept in the pool stay within this bound, so float32 comparisons stay meaningful.
 VALUE_CAP = 1e3
 
-torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # NOTE: tiny tensors: PyTorch's thread pool only adds overhead here. Restored afterwards,
+    # so other test modules keep their setting.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 # ---- the choice sequence ------------------------------------------------------------------

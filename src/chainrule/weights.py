@@ -149,6 +149,8 @@ def _no_constant(name: str) -> Any:
 
 def _show(value: Any, limit: int = 60) -> str:
     """A value read from the file, as repr, cut short: a hostile header can be megabytes."""
+    if isinstance(value, list) and len(value) > 8:   # repr of a million items is slow too
+        return f"{_show(value[:8], limit)[:-1]}, ... ({len(value)} items)]"
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -166,7 +168,7 @@ def _sniff(start: bytes) -> str:
         return ("it looks like a zip archive (torch.save's format), which holds a pickle; "
                 "convert it once with safetensors.torch.save_file in a trusted environment")
     if start[:6] == b"\x93NUMPY":
-        return "it is a NumPy .npy file; save the arrays with chainrule.save_weights instead"
+        return "it is a NumPy .npy file; save arrays with chainrule.weights.save_weights instead"
     return ""
 
 
