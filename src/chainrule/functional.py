@@ -26,6 +26,8 @@ from .tensor import DEFAULT_FLOAT, Tensor, bind_operators
 _ops = REGISTRY
 _apply = engine.apply
 _wrap = Tensor._wrap
+_LINEAR = _ops["linear"]
+_CROSS_ENTROPY = _ops["cross_entropy"]
 
 
 # ---- conversions -------------------------------------------------------------------------------
@@ -344,7 +346,19 @@ def unsqueeze(x: Tensor, axis: int) -> Tensor:
 
 # ---- layers, activations and losses (composites: no gradient code) ----------------------------
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``x @ weight.T + bias`` with PyTorch's (out_features, in_features) weight layout."""
+    """``x @ weight.T + bias`` with PyTorch's (out_features, in_features) weight layout.
+
+    With a 2-D weight and a 1-D bias this is the fused ``linear`` primitive (one node);
+    otherwise the composition of matmul, transpose and add.
+
+    >>> import chainrule as cr
+    >>> linear(cr.ones(2, 3), cr.ones(4, 3), cr.zeros(4)).shape
+    (2, 4)
+    """
+    x = as_tensor(x)
+    if (bias is not None and weight.ndim == 2 and x.ndim >= 1
+            and isinstance(bias, Tensor) and bias.ndim == 1):
+        return _apply(_LINEAR, (x, weight, bias))
     out = matmul(x, weight.T)
     return out if bias is None else out + bias
 
@@ -416,12 +430,12 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any,
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy over the last axis of (N, C) logits.
 
-    ``target`` holds class indices (N,) or class probabilities (N, C).
+    ``target`` holds class indices (N,) (the fused ``cross_entropy`` primitive) or class
+    probabilities (N, C) (the composition of log_softmax, multiply and sum).
     """
     if logits.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must have shape (N, C), got "
                          f"{shape_str(logits.shape)}; reshape to (-1, C)")
-    logp = log_softmax(logits, axis=-1)
     target_array = raw(target)
     target_array = np.asarray(target_array)
     if target_array.dtype.kind in "iu":
@@ -433,8 +447,9 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         if n and (target_array.min() < 0 or target_array.max() >= c):
             raise ShapeError(f"cross_entropy: target classes must lie in 0..{c - 1}, got "
                              f"{target_array.min()}..{target_array.max()}")
-        loss = -getitem(logp, (np.arange(n), target_array))
+        loss = _apply(_CROSS_ENTROPY, (logits, constant(target_array)))
     else:
+        logp = log_softmax(logits, axis=-1)
         probs = as_tensor(target, logits)
         _check_same_shape(logits, probs, "cross_entropy")
         loss = -sum(probs * logp, axis=-1)
