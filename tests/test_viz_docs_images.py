@@ -25,7 +25,7 @@ def test_make_images_regenerates_every_figure(tmp_path) -> None:
     classes = [g.get("class") for g in graph.iter(f"{NS}g")]
     assert classes.count("node") > 0 and classes.count("edge") >= classes.count("node") - 1
     deep = ET.parse(tmp_path / "deep_graph.svg").getroot()
-    assert "50 × (matmul → add → tanh)" in "".join(deep.itertext())
+    assert "50 × (linear → tanh)" in "".join(deep.itertext())
     # the committed diagrams (written by chainrule itself, no Graphviz) are up to date
     for name in ("seed_network.svg", "seed_network_gradients.svg"):
         committed = (ROOT / "docs" / "images" / name).read_text(encoding="utf-8")
