@@ -55,6 +55,21 @@ class _State:
 STATE = _State()
 
 
+def saved_versions(op: Op, inputs: Sequence[Tensor]) -> tuple[int, ...] | None:
+    """The version counters of the inputs ``op``'s backward reads (None when it reads none)."""
+    saved = op.saved_inputs
+    if saved is None:
+        return tuple([t._version for t in inputs])
+    if not saved:
+        return None
+    # NOTE: one and two saved inputs cover nearly every op; no list is built for them.
+    if len(saved) == 2:
+        return (inputs[saved[0]]._version, inputs[saved[1]]._version)
+    if len(saved) == 1:
+        return (inputs[saved[0]]._version,)
+    return tuple([inputs[i]._version for i in saved])
+
+
 class Node:
     """One application of an op in the graph.
 
@@ -75,9 +90,7 @@ class Node:
         self.out = out
         # The versions of the inputs the backward reads (see Tensor.add_ and friends); None
         # when it reads none (add, sub, exp, ...), which keeps those ops free of the cost.
-        saved = op.saved_inputs
-        self.versions = (tuple([t._version for t in inputs]) if saved is None
-                         else tuple([inputs[i]._version for i in saved]) if saved else None)
+        self.versions = saved_versions(op, inputs)
         self.number = next(_node_numbers)   # creation order (see _node_numbers)
 
     def __repr__(self) -> str:
@@ -283,7 +296,9 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
             inputs = node.inputs
             if inputs is None:
                 raise _freed(node, where)
-            if node.versions is not None or (tensor._version and node.out is not None):
+            versions = node.versions
+            if ((versions is not None and saved_versions(node.op, inputs) != versions)
+                    or (tensor._version and node.out is not None)):
                 _check_versions(node, tensor, where)
             if create_graph:
                 _propagate_graph(node, g, grads, wanted)

@@ -12,6 +12,7 @@ code of their own: the engine differentiates them and the explainer sees their p
 from __future__ import annotations
 
 import builtins
+import functools
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -208,8 +209,11 @@ matmul = _binary("matmul", "Matrix product with NumPy's rules: 1-D vectors, 2-D 
 
 def _reduce(name: str, x: Tensor, axis: Any, keepdims: bool, names: dict[str, Any]) -> Tensor:
     x = as_tensor(x)
-    axis, keepdims = _torch_names(axis, keepdims, names, name)
-    axes = normalize_axis(axis, x.ndim, name, x.shape)
+    if names:
+        axis, keepdims = _torch_names(axis, keepdims, names, name)
+    elif keepdims is not False:
+        keepdims = builtins.bool(keepdims)
+    axes = None if axis is None else normalize_axis(axis, x.ndim, name, x.shape)
     if name in ("max", "min") and x.data.size == 0:
         raise ShapeError(f"{name}: the tensor of shape {shape_str(x.shape)} is empty; "
                          f"{name} of no elements is undefined")
@@ -250,15 +254,23 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     return _apply(_ops["broadcast_to"], (as_tensor(x),), {"shape": shape})
 
 
+@functools.lru_cache(maxsize=256)
+def _permutation(axes: tuple[int, ...], ndim: int) -> tuple[int, ...] | None:
+    """``axes`` made non-negative, or None when they are not a permutation of ``ndim`` axes."""
+    if sorted(a % builtins.max(ndim, 1) for a in axes) != list(range(ndim)):
+        return None
+    return tuple(a % ndim for a in axes)
+
+
 def permute(x: Tensor, axes: Sequence[int]) -> Tensor:
     axes = tuple(int(a) for a in axes)
-    if sorted(a % builtins.max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+    normalized = _permutation(axes, x.ndim)
+    if normalized is None:
         raise ShapeError(f"permute: axes {axes} are not a permutation of the {x.ndim} dimensions "
                          f"of a tensor of shape {shape_str(x.shape)}")
-    axes = tuple(a % x.ndim for a in axes)
-    if axes == tuple(range(x.ndim)):
+    if normalized == tuple(range(x.ndim)):
         return x
-    return _apply(_ops["permute"], (x,), {"axes": axes})
+    return _apply(_ops["permute"], (x,), {"axes": normalized})
 
 
 def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:

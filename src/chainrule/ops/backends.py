@@ -20,7 +20,9 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     (float32). Using ``exp(-|x|)``, which lies in (0, 1], avoids overflow on both sides.
     """
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    # 1 / (1 + e) where x >= 0, else e / (1 + e): one division of the chosen numerator
+    # (seven NumPy calls instead of nine, the same values).
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def stable_logsumexp(x: np.ndarray, axis: tuple[int, ...] | None,
