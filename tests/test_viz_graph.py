@@ -234,9 +234,9 @@ def test_params_name_tensors_and_group_modules_without_changing_them() -> None:
     clusters = re.findall(r'subgraph "cluster_\d+" \{\n    label="(\w+)";.*?\n((?:    n\d+ .*\n)+)',
                           drawing.dot)
     members = {label: len(body.splitlines()) for label, body in clusters}
-    # each Linear: weight, its transpose, matmul, bias, add; relu and sum belong to no module
-    assert members == {"0": 5, "2": 5}
-    assert svg_counts(drawing.svg()) == dot_counts(drawing.dot) == (13, 12)
+    # each Linear: weight, bias and the fused linear op; relu and sum belong to no module
+    assert members == {"0": 3, "2": 3}
+    assert svg_counts(drawing.svg()) == dot_counts(drawing.dot) == (9, 8)
 
 
 def test_a_freed_graph_says_how_to_keep_it() -> None:
