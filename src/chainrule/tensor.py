@@ -180,7 +180,20 @@ class Tensor:
         return self
 
     def add_(self, other: Any) -> Tensor:
-        """``self += other`` in place (see :meth:`_modify` for the rules)."""
+        """``self += other`` in place (see :meth:`_modify` for the rules).
+
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> loss.backward(retain_graph=True)
+        >>> with cr.no_grad():       # an optimizer step: outside the graph
+        ...     _ = w.add_(-0.5 * w.grad)
+        >>> w
+        tensor([0., 0.], requires_grad=True)
+        >>> loss.backward()          # mul saved w before the step: refused, not wrong
+        Traceback (most recent call last):
+        chainrule.errors.GraphError: backward: a tensor needed by 'mul' was modified in place ...
+        """
         return self._modify("add_", lambda a, o: np.add(a, o, out=a, casting="same_kind"), other)
 
     def sub_(self, other: Any) -> Tensor:
