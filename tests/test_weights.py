@@ -184,3 +184,12 @@ def test_names_pickles_and_archives(tmp_path):
 def test_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_weights(tmp_path / "nope.safetensors")
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        save_weights(tmp_path / "w.safetensors", {"a": np.zeros(1)})
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "w.safetensors").stat().st_mode & 0o777 == 0o644

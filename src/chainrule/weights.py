@@ -127,6 +127,9 @@ def save_weights(path: PathLike, tensors: Mapping[str, Any], *, force: bool = Fa
                 f.write(array.tobytes())
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)   # NOTE: mkstemp makes the file 0600; give it what open() would
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
