@@ -69,10 +69,13 @@ def _files(tmp: Path) -> dict[str, Path]:
         "history": "{not json",
         "weights_garbage": "this is not a weight file at all, just some text",
         "exists": "already here",
+        "nan_csv": "a,b,y\n1,2,0\nnan,3,1\n2,1,0\n",
+        "text_csv": "a,b,y\n1,x,0\n2,3,1\n",
     }
     paths = {}
     for name, text in files.items():
-        paths[name] = tmp / (f"{name}.toml" if name not in ("history", "exists") else name)
+        suffix = ".csv" if name.endswith("_csv") else ".toml"
+        paths[name] = tmp / (name + suffix if name not in ("history", "exists") else name)
         paths[name].write_text(text, encoding="utf-8")
     paths["binary"] = tmp / "binary.toml"
     paths["binary"].write_bytes(b"\xff\xfe\x00 not utf-8")
@@ -139,6 +142,12 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
             ("train-bad-epochs", ["train", "--epochs", "-1"], "--epochs"),
             ("train-missing-csv", ["train", "--data", missing, "--target", "y"], "missing.toml"),
             ("train-diverges", ["train", str(f["overflow"]), "--quiet"], "not finite"),
+            ("train-csv-nan", ["train", "--data", str(f["nan_csv"]), "--target", "y"],
+             "nan_csv.csv, line 3, column 'a'"),
+            ("train-csv-text", ["train", "--data", str(f["text_csv"]), "--target", "y"],
+             "line 2, column 'b'"),
+            ("train-csv-no-column", ["train", "--data", str(f["nan_csv"]), "--target", "zz"],
+             "no column named 'zz'"),
             ("train-save-missing-folder",
              ["train", "--dataset", "xor", "--epochs", "1", "--quiet", "--save",
               str(f["folder"] / "no" / "ckpt.safetensors")], "does not exist")],
