@@ -184,3 +184,65 @@ def test_registry_declares_what_each_backward_reads():
     assert REGISTRY["sigmoid"].saves == ("out",)
     assert REGISTRY["max"].saves == ("x", "out")
     assert REGISTRY["where"].saved_inputs == (0,)
+
+
+# ---- every registry op: what it declares saved is exactly what its backward needs -----------
+def _build(op, sample):
+    from chainrule import engine
+
+    tensors = [cr.tensor(a, dtype=a.dtype, requires_grad=a.dtype.kind == "f") for a in sample.args]
+    out = engine.apply(op, tuple(tensors), sample.params)
+    return tensors, out
+
+
+def _modify(t, rng):
+    """Replace a tensor's values in place (new random values, flipped bools, class 0)."""
+    with cr.no_grad():
+        if t.dtype.kind == "f":
+            t.copy_(rng.uniform(-3.0, 3.0, t.shape))
+        elif t.dtype.kind == "b":
+            t.copy_(~t.data)
+        else:
+            t.fill_(0)
+
+
+def _grads(tensors, out, w):
+    leaves = [t for t in tensors if t.requires_grad]
+    return [g.data for g in cr.grad(out, leaves, grad_outputs=cr.Tensor(w))]
+
+
+@pytest.mark.parametrize("name", sorted(__import__("chainrule.ops", fromlist=["REGISTRY"])
+                                        .REGISTRY))
+def test_saves_declaration_is_exact(name):
+    """Modifying a value the op declares saved raises, and that value really is read (the
+    gradient computed with the modified value differs); modifying any other value is harmless
+    (the gradient is unchanged). So the declaration is neither too weak (a silently wrong
+    gradient) nor too strong (a needless error)."""
+    from chainrule.ops import REGISTRY
+
+    op = REGISTRY[name]
+    rng = np.random.default_rng(0)
+    saved = None if op.saved_inputs is None else set(op.saved_inputs)
+    read: dict[tuple[int, str], bool] = {}
+    for sample in list(op.samples(rng))[:4]:
+        tensors, out = _build(op, sample)
+        w = rng.uniform(0.5, 1.5, out.shape)
+        expected = _grads(tensors, out, w)
+        for i, kind in [(i, "input") for i in range(len(tensors))] + [(-1, "out")]:
+            tensors, out = _build(op, sample)
+            target = out if kind == "out" else tensors[i]
+            _modify(target, rng)
+            needed = op.uses_out if kind == "out" else (saved is None or i in saved)
+            if not needed:
+                for a, b in zip(_grads(tensors, out, w), expected):
+                    np.testing.assert_array_equal(a, b, err_msg=f"{name}: {kind} {i}")
+                continue
+            with pytest.raises(GraphError, match=f"needed by '{name}'"):
+                _grads(tensors, out, w)
+            target._version = 0          # look past the check: is the value really read?
+            with np.errstate(all="ignore"):
+                got = _grads(tensors, out, w)
+            changed = any(not np.array_equal(a, b) for a, b in zip(got, expected))
+            read[(i, kind)] = read.get((i, kind), False) or changed
+    unread = [key for key, changed in read.items() if not changed]
+    assert not unread, f"'{name}' declares values saved that its backward never reads: {unread}"
