@@ -702,3 +702,69 @@ def test_each_op_alone_matches_pytorch(name):
                                          [p.th for p in g.leaves], allow_unused=True)
             for a, b in zip(ours, theirs):
                 assert _close(a, b, dtype), (name, seed, np.dtype(dtype), g.listing)
+
+
+# ---- the public composites (chainrule.functional) against torch.nn.functional -------------
+def _targets(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    return rng.uniform(0.0, 1.0, shape).astype(dtype)
+
+
+COMPOSITES: dict[str, tuple[Callable[..., Any], Callable[..., Any], str]] = {
+    # name: (chainrule(x, extra), torch(x, extra), what `extra` is)
+    "softmax": (lambda x, e: cr.functional.softmax(x, axis=-1),
+                lambda x, e: torch.softmax(x, dim=-1), ""),
+    "log_softmax": (lambda x, e: cr.functional.log_softmax(x, axis=0),
+                    lambda x, e: torch.log_softmax(x, dim=0), ""),
+    "softplus": (lambda x, e: cr.functional.softplus(x), lambda x, e: TF.softplus(x), ""),
+    "log_sigmoid": (lambda x, e: cr.functional.log_sigmoid(x),
+                    lambda x, e: TF.logsigmoid(x), ""),
+    "mse_loss": (lambda x, e: cr.functional.mse_loss(x, cr.Tensor(e)),
+                 lambda x, e: TF.mse_loss(x, torch.tensor(e)), "same"),
+    "l1_loss": (lambda x, e: cr.functional.l1_loss(x, cr.Tensor(e), reduction="sum"),
+                lambda x, e: TF.l1_loss(x, torch.tensor(e), reduction="sum"), "same"),
+    "bce_with_logits": (
+        lambda x, e: cr.functional.binary_cross_entropy_with_logits(x, cr.Tensor(e)),
+        lambda x, e: TF.binary_cross_entropy_with_logits(x, torch.tensor(e)), "same"),
+    "cross_entropy_index": (
+        lambda x, e: cr.functional.cross_entropy(x.reshape(-1, x.shape[-1]), e),
+        lambda x, e: TF.cross_entropy(x.reshape(-1, x.shape[-1]), torch.from_numpy(e)),
+        "classes"),
+    "cross_entropy_probs": (
+        lambda x, e: cr.functional.cross_entropy(x.reshape(-1, x.shape[-1]), cr.Tensor(e)),
+        lambda x, e: TF.cross_entropy(x.reshape(-1, x.shape[-1]), torch.tensor(e)), "probs"),
+    "linear": (lambda x, e: cr.functional.linear(x, cr.Tensor(e[0]), cr.Tensor(e[1])),
+               lambda x, e: TF.linear(x, torch.tensor(e[0]), torch.tensor(e[1])), "layer"),
+    "flatten_transpose": (lambda x, e: x.transpose(0, -1).flatten(),
+                          lambda x, e: x.transpose(0, -1).flatten(), ""),
+    "unsqueeze_squeeze": (lambda x, e: x.unsqueeze(1).squeeze(),
+                          lambda x, e: x.unsqueeze(1).squeeze(), ""),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_functional_composites_match_pytorch(name):
+    fn, fn_torch, extra_kind = COMPOSITES[name]
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        shape = (1 + int(rng.integers(3)), 1 + int(rng.integers(4)))
+        for dtype in (np.float64, np.float32):
+            x_np = (rng.standard_normal(shape) * 3).astype(dtype)
+            extra: Any = None
+            if extra_kind == "same":
+                extra = _targets(rng, shape, dtype)
+            elif extra_kind == "classes":
+                extra = rng.integers(0, shape[-1], shape[0])
+            elif extra_kind == "probs":
+                extra = rng.dirichlet(np.ones(shape[-1]), shape[0]).astype(dtype)
+            elif extra_kind == "layer":
+                extra = (rng.standard_normal((3, shape[-1])).astype(dtype),
+                         rng.standard_normal(3).astype(dtype))
+            x = cr.tensor(x_np, dtype=dtype, requires_grad=True)
+            t = torch.tensor(x_np, requires_grad=True)
+            y, z = fn(x, extra), fn_torch(t, extra)
+            w = rng.uniform(-1, 1, y.shape).astype(dtype)
+            (y * cr.Tensor(w)).sum().backward()
+            (z * torch.tensor(w)).sum().backward()
+            assert y.dtype == dtype, (name, y.dtype)
+            assert _close(y.data, z, dtype), (name, seed, np.dtype(dtype).name, "value")
+            assert _close(x.grad.data, t.grad, dtype), (name, seed, np.dtype(dtype).name)
