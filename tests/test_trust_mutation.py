@@ -246,3 +246,21 @@ def test_saves_declaration_is_exact(name):
             read[(i, kind)] = read.get((i, kind), False) or changed
     unread = [key for key, changed in read.items() if not changed]
     assert not unread, f"'{name}' declares values saved that its backward never reads: {unread}"
+
+
+def test_optimizer_step_before_backward_is_refused():
+    # The classic bug: step() between forward and backward. The optimizer assigns a new
+    # array and bumps the version, so the saved graph refuses instead of mixing old and new.
+    from chainrule import nn, optim
+
+    layer = nn.Linear(3, 2)
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    x = cr.tensor(np.ones((4, 3)), dtype=np.float32)
+    loss = layer(x).sum() + (layer.weight * layer.weight).sum()
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(GraphError, match="modified in place"):
+        loss.backward()
+    opt.zero_grad()
+    layer(x).sum().backward()                         # a fresh forward is fine
+    assert layer.weight.grad is not None
