@@ -30,6 +30,7 @@ import numpy as np
 
 from . import engine
 from .errors import AnomalyError
+from .tensor import Tensor
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: Where each node recorded while anomaly mode was on was created: (file, line, function).
@@ -107,13 +108,13 @@ def _describe(op: Any, inputs: Any) -> str:
     parts = []
     for i, t in enumerate(inputs):
         name = names[min(i, len(names) - 1)] + (f"[{i}]" if op.variadic else "")
-        label = f" '{t.name}'" if getattr(t, "name", None) else ""
-        parts.append(f"{name}{label} {tuple(t.shape)} in {_range(np.asarray(t.data))}")
+        label = f" '{t.name}'" if t.name else ""
+        parts.append(f"{name}{label} {tuple(t.shape)} in {_range(t.data)}")
     return "; ".join(parts)
 
 
 def _raw(value: Any) -> np.ndarray:
-    return np.asarray(value.data if hasattr(value, "data") else value)
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _check(stage: str, op: Any, subject: Any, value: Any, index: int | None = None) -> None:
@@ -132,7 +133,7 @@ def _check_forward(op: Any, inputs: Any, result: Any) -> None:
         _ORIGIN[result.node] = origin  # type: ignore[assignment]
     if not flaw:
         return
-    carried = [i for i, t in enumerate(inputs) if _bad(np.asarray(t.data))]
+    carried = [i for i, t in enumerate(inputs) if _bad(t.data)]
     cause = (f"; input {carried[0]} already held non-finite values (a tensor created with them, "
              "not computed by an op)" if carried else "")
     raise AnomalyError(
