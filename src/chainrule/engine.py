@@ -42,10 +42,13 @@ def bind_tensor_class(cls: type) -> None:
 
 
 class _State:
-    __slots__ = ("anomaly_hook", "grad_enabled")
+    __slots__ = ("anomaly_hook", "grad_enabled", "mutations")
 
     def __init__(self) -> None:
         self.grad_enabled = True
+        # In-place updates of any tensor so far (Tensor._modify counts them). While it is 0,
+        # every version counter is 0, so backward can skip comparing them.
+        self.mutations = 0
         # Set by chainrule.anomaly while detect_anomaly() is active: called with
         # (stage, op, node_or_inputs, value[, input index]) to check every forward value and
         # every gradient passed to an input.
@@ -90,7 +93,11 @@ class Node:
         self.out = out
         # The versions of the inputs the backward reads (see Tensor.add_ and friends); None
         # when it reads none (add, sub, exp, ...), which keeps those ops free of the cost.
-        self.versions = saved_versions(op, inputs)
+        saved = op.saved_inputs
+        # NOTE: two saved inputs (mul, div, matmul, linear, ...) inline: no call per op.
+        self.versions = ((inputs[saved[0]]._version, inputs[saved[1]]._version)
+                         if saved is not None and len(saved) == 2
+                         else saved_versions(op, inputs))
         self.number = next(_node_numbers)   # creation order (see _node_numbers)
 
     def __repr__(self) -> str:
@@ -280,6 +287,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     results: dict[int, Any] = {}
     given: set[int] = set()   # arrays already handed out (a leaf's .grad or a result)
     hook = STATE.anomaly_hook
+    mutated = STATE.mutations != 0
     with set_grad_enabled(create_graph):
         for tensor in reversed(order):
             key = id(tensor)
@@ -297,8 +305,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
             if inputs is None:
                 raise _freed(node, where)
             versions = node.versions
-            if ((versions is not None and saved_versions(node.op, inputs) != versions)
-                    or (tensor._version and node.out is not None)):
+            if mutated and ((versions is not None and saved_versions(node.op, inputs) != versions)
+                            or (tensor._version and node.out is not None)):
                 _check_versions(node, tensor, where)
             if create_graph:
                 _propagate_graph(node, g, grads, wanted)
@@ -307,8 +315,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                 op = node.op
                 vjps = op.numpy_vjps
                 n = len(inputs)
-                args = ((inputs[0].data,) if n == 1 else (inputs[0].data, inputs[1].data)
-                        if n == 2 else tuple([t.data for t in inputs]))
+                args = None   # the inputs' arrays, gathered for the first vjp that reads them
                 last = len(vjps) - 1
                 for i in range(n):
                     parent = inputs[i]
@@ -320,7 +327,14 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                     vjp = vjps[i if i < last else last]
                     if vjp is None:
                         raise _not_differentiable(op, i)
-                    gi = g if vjp is identity_vjp else vjp(g, args, node.out, node.params, i)
+                    if vjp is identity_vjp:
+                        gi = g
+                    else:
+                        if args is None:
+                            args = ((inputs[0].data,) if n == 1 else
+                                    (inputs[0].data, inputs[1].data) if n == 2 else
+                                    tuple([t.data for t in inputs]))
+                        gi = vjp(g, args, node.out, node.params, i)
                     pdata = parent.data
                     if gi.shape != pdata.shape:
                         gi = _np_sum_to(gi, pdata.shape)

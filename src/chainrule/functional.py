@@ -42,23 +42,28 @@ def constant(array: Any) -> Tensor:
     return Tensor._wrap(np.asarray(array), None)
 
 
-#: 0-d arrays for Python numbers, by (type, value, dtype): ``x * 1.0001`` in a loop converts
-#: the constant once. The arrays are read-only, and each use gets its own Tensor around it.
-_SCALARS: dict[tuple[type, Any, np.dtype[Any] | None], np.ndarray] = {}
-_SCALAR_CACHE_SIZE = 4096
+#: Read-only 0-d arrays for Python numbers, one table per common float dtype, keyed by the
+#: value: ``x * 1.0001`` in a loop converts the constant once. Each use gets its own Tensor.
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F32_CONSTANTS: dict[Any, np.ndarray] = {}
+_F64_CONSTANTS: dict[Any, np.ndarray] = {}
+_CONSTANT_TABLE_SIZE = 4096
 
 
-def _scalar_array(value: Any, dtype: np.dtype[Any] | None) -> np.ndarray:
-    # NOTE: the type is part of the key because 1 == 1.0 == True hash alike but convert
-    # differently; NaN never equals itself, so NaN constants simply miss the cache.
-    key = (type(value), value, dtype)
-    array = _SCALARS.get(key)
+def _float_constant(value: Any, dtype: np.dtype[Any]) -> np.ndarray:
+    """``value`` as a 0-d array of a float dtype (cached, read-only, for float32 and float64)."""
+    table = _F32_CONSTANTS if dtype is _F32 else _F64_CONSTANTS if dtype is _F64 else None
+    # NOTE: in one float dtype equal numbers convert alike (1, 1.0 and True), so the value is
+    # the key; zero stays out (0.0 == -0.0 but the sign matters), NaN never finds itself.
+    if table is None or not value:
+        return np.asarray(value, dtype=dtype)
+    array = table.get(value)
     if array is None:
         array = np.asarray(value, dtype=dtype)
         array.flags.writeable = False
-        if len(_SCALARS) >= _SCALAR_CACHE_SIZE:
-            _SCALARS.clear()
-        _SCALARS[key] = array
+        if len(table) >= _CONSTANT_TABLE_SIZE:
+            table.clear()
+        table[value] = array
     return array
 
 
@@ -74,14 +79,11 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
         return Tensor._wrap(value, None)
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
-            dtype = like.data.dtype
-        elif isinstance(value, (float, np.floating)):
-            dtype = DEFAULT_FLOAT
-        elif like is not None:
-            dtype = np.result_type(like.dtype, type(value))
-        else:
-            dtype = None
-        return Tensor._wrap(_scalar_array(value, dtype), None)
+            return Tensor._wrap(_float_constant(value, like.data.dtype), None)
+        if isinstance(value, (float, np.floating)):
+            return Tensor._wrap(_float_constant(value, DEFAULT_FLOAT), None)
+        dtype = None if like is None else np.result_type(like.dtype, type(value))
+        return Tensor._wrap(np.asarray(value, dtype=dtype), None)
     return Tensor(value)
 
 
@@ -128,10 +130,10 @@ def _scalar_like(value: Any, like: Tensor) -> Tensor:
     kind = type(value)
     if kind is float or kind is int:
         dtype = like.data.dtype
-        if dtype.kind == "f":
-            array = _SCALARS.get((kind, value, dtype))
-            if array is not None:
-                return _wrap(array, None)
+        array = (_F32_CONSTANTS.get(value) if dtype is _F32
+                 else _F64_CONSTANTS.get(value) if dtype is _F64 else None)
+        if array is not None:
+            return _wrap(array, None)
     return as_tensor(value, like)
 
 

@@ -177,6 +177,7 @@ class Tensor:
             raise DTypeError(f"{where}: {exc}; an in-place op keeps the tensor's dtype "
                              f"({self.dtype}), so convert the other operand first") from None
         self._version += 1
+        engine.STATE.mutations += 1
         return self
 
     def add_(self, other: Any) -> Tensor:
