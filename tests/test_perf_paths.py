@@ -43,8 +43,8 @@ def test_fused_ops_match_torch() -> None:
     y = rng.integers(0, 3, 6)
     ts = [cr.tensor(a, requires_grad=True) for a in (X, W, b)]
     loss = F.cross_entropy(F.linear(*ts), y)
-    loss.backward()
     assert loss.node.inputs[0].node.op.name == "cross_entropy"
+    loss.backward()
     tt = [torch.tensor(a, requires_grad=True) for a in (X, W, b)]
     tloss = torch.nn.functional.cross_entropy(torch.nn.functional.linear(*tt), torch.tensor(y))
     tloss.backward()
