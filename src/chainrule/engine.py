@@ -210,21 +210,26 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
         if id(root) not in seen:
             seen.add(id(root))
             stack.append(root)
+    # NOTE: bound methods in locals: this loop runs once per tensor of the graph.
+    push, pop, keep, number, mark = (stack.append, stack.pop, tensors.append, numbers.append,
+                                     seen.add)
     while stack:
-        tensor = stack.pop()
-        tensors.append(tensor)
+        tensor = pop()
+        keep(tensor)
         node = tensor.node
         if node is None:
-            numbers.append(-1)
+            number(-1)
             continue
-        numbers.append(node.number)
+        number(node.number)
         inputs = node.inputs
         if inputs is None:
             continue   # freed: an error only if a gradient reaches it (see run_backward)
         for parent in inputs:
-            if parent._requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append(parent)
+            if parent._requires_grad:
+                key = id(parent)
+                if key not in seen:
+                    mark(key)
+                    push(parent)
     return [tensors[i] for i in sorted(range(len(tensors)), key=numbers.__getitem__)]
 
 
@@ -289,9 +294,10 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     hook = STATE.anomaly_hook
     mutated = STATE.mutations != 0
     with set_grad_enabled(create_graph):
+        take = grads.pop
         for tensor in reversed(order):
             key = id(tensor)
-            g = grads.pop(key, None)
+            g = take(key, None)
             if g is None or (wanted is not None and key not in wanted):
                 continue
             if key in target_ids:

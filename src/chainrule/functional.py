@@ -258,15 +258,16 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
 
 @functools.lru_cache(maxsize=256)
 def _permutation(axes: tuple[int, ...], ndim: int) -> tuple[int, ...] | None:
-    """``axes`` made non-negative, or None when they are not a permutation of ``ndim`` axes."""
+    """``axes`` as non-negative ints, or None when they are not a permutation of ``ndim`` axes."""
+    axes = tuple(int(a) for a in axes)
     if sorted(a % builtins.max(ndim, 1) for a in axes) != list(range(ndim)):
         return None
     return tuple(a % ndim for a in axes)
 
 
 def permute(x: Tensor, axes: Sequence[int]) -> Tensor:
-    axes = tuple(int(a) for a in axes)
-    normalized = _permutation(axes, x.ndim)
+    axes = tuple(axes)
+    normalized = _permutation(axes, x.data.ndim)
     if normalized is None:
         raise ShapeError(f"permute: axes {axes} are not a permutation of the {x.ndim} dimensions "
                          f"of a tensor of shape {shape_str(x.shape)}")
