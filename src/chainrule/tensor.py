@@ -176,9 +176,23 @@ class Tensor:
         except TypeError as exc:
             raise DTypeError(f"{where}: {exc}; an in-place op keeps the tensor's dtype "
                              f"({self.dtype}), so convert the other operand first") from None
-        self._version += 1
-        engine.STATE.mutations += 1
+        self.mark_modified()
         return self
+
+    def mark_modified(self) -> None:
+        """Record that this tensor's values changed outside the graph (an in-place method, or
+        an optimizer assigning ``.data``): backward through a node that saved it then raises.
+
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> w.data = w.data * 0.5; w.mark_modified()
+        >>> loss.backward()
+        Traceback (most recent call last):
+        chainrule.errors.GraphError: backward: a tensor needed by 'mul' was modified in place ...
+        """
+        self._version += 1
+        engine.STATE.mutations += 1   # lets backward skip version checks until this happens
 
     def add_(self, other: Any) -> Tensor:
         """``self += other`` in place (see :meth:`_modify` for the rules).

@@ -104,7 +104,7 @@ class Optimizer:
                         p.data = self._update(p.data, grad, state, group)
                         # NOTE: a new value, as after an in-place update: a graph that saved
                         # p before this step now refuses to backward instead of using it.
-                        p._version += 1
+                        p.mark_modified()
                     index += 1
 
     def _update(self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any],
