@@ -80,14 +80,23 @@ def _np_sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def _np_expand_reduced(g: np.ndarray, shape: tuple[int, ...], axis: tuple[int, ...] | None,
                        keepdims: bool) -> np.ndarray:
-    return np.broadcast_to(g.reshape(expand_shape(shape, axis)), shape)
+    # NOTE: a fresh array filled by copyto (two C calls) rather than np.broadcast_to's
+    # read-only view: broadcast_to builds an iterator in Python-level code and costs several
+    # times more on the small arrays of a training step, and its view would be copied anyway
+    # when it reaches a leaf.
+    out = np.empty(shape, dtype=g.dtype)
+    np.copyto(out, g if axis is None or keepdims else g.reshape(expand_shape(shape, axis)))
+    return out
 
 
 #: The NumPy backend: derivatives evaluated on plain arrays (no graph is recorded).
 NUMPY = SimpleNamespace(
     exp=np.exp, log=np.log, log1p=np.log1p, sqrt=np.sqrt, sign=np.sign, where=np.where,
     sigmoid=stable_sigmoid, tanh=np.tanh, abs=np.abs,
-    matmul=np.matmul, swapaxes=np.swapaxes, reshape=np.reshape, permute=np.transpose,
+    # NOTE: array methods rather than np.swapaxes/np.reshape/np.transpose, which are Python
+    # wrappers around them.
+    matmul=np.matmul, swapaxes=lambda a, i, j: a.swapaxes(i, j),
+    reshape=lambda a, shape: a.reshape(shape), permute=lambda a, axes: a.transpose(axes),
     broadcast_to=np.broadcast_to, sum_to=_np_sum_to, expand_reduced=_np_expand_reduced,
     getitem=lambda g, index: g[index], index_add=index_add_forward,
     astype=lambda g, dtype: g.astype(dtype, copy=False), logsumexp=stable_logsumexp,
