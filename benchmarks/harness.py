@@ -3,13 +3,15 @@
 Every engine runs one step from the same initial arrays and must give the same numbers (within
 float32 tolerance) before anything is timed. Timing then goes round by round: in each round
 every engine runs a batch of calls and records the mean time of one call, and the order of the
-engines rotates from round to round, so slow phases of a noisy machine hit all of them alike.
+engines goes through every permutation, so slow phases of a noisy machine and the after-effects
+of one engine on the next hit all of them alike.
 The figure reported is the median over rounds.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .workloads import ENGINES, Step, Workload
+
+PAUSE_S = 0.01
 
 
 class DisagreementError(AssertionError):
@@ -79,10 +83,16 @@ def time_interleaved(steps: dict[str, Step], rounds: int, warmup: int = 3,
             step()
     calls = {engine: _calibrate(step, target) for engine, step in steps.items()}
     timings = {engine: Timing() for engine in steps}
-    order = [e for e in ENGINES if e in steps]
+    # NOTE: every order of the engines in turn, so each follows each other equally often
+    # (a plain rotation would always run the same engine right after PyTorch).
+    orders = list(itertools.permutations([e for e in ENGINES if e in steps]))
     for r in range(rounds):
         gc.collect()
-        for engine in order[r % len(order):] + order[:r % len(order)]:
+        for engine in orders[r % len(orders)]:
+            # NOTE: a pause first, so the worker threads of the engine that ran before (OpenMP
+            # and OpenBLAS spin for a while after a parallel region) are asleep again and do
+            # not compete with this one for the cores.
+            time.sleep(PAUSE_S)
             step, n = steps[engine], calls[engine]
             start = time.perf_counter()
             for _ in range(n):

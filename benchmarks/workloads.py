@@ -177,10 +177,11 @@ def mlp_numpy(d: dict[str, Any]) -> Step:
         acts, masks = [X], []
         h = X
         for i in range(1, layers + 1):
-            h = h @ p[f"W{i}"].T + p[f"b{i}"]
+            h = h @ p[f"W{i}"].T
+            h += p[f"b{i}"]   # in place: the floor does no needless allocation
             if i < layers:
                 masks.append(h > 0)
-                h = np.maximum(h, 0)
+                np.maximum(h, 0, out=h)
                 acts.append(h)
         # NOTE: the log-sum-exp shift, as every engine here does.
         shifted = h - h.max(axis=1, keepdims=True)
@@ -195,7 +196,8 @@ def mlp_numpy(d: dict[str, Any]) -> Step:
             dW = g.T @ acts[i - 1]
             db = g.sum(axis=0)
             if i > 1:
-                g = (g @ W) * masks[i - 2]
+                g = g @ W
+                g *= masks[i - 2]
             W -= LR * dW
             p[f"b{i}"] -= LR * db
         return {"loss": np.asarray(loss, F32), **p}
