@@ -177,7 +177,7 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] = _EMPTY) -
             if t._requires_grad:
                 node = Node(op, inputs, params, out if op.uses_out else None)
                 break
-    # NOTE: Tensor._wrap inlined (one call fewer per op).
+    # NOTE: Tensor._wrap inlined (one call fewer per op): keep the two in step.
     result = _new_object(_Tensor)
     result.data = out
     result.grad = None
