@@ -135,10 +135,11 @@ def mlp_chainrule(d: dict[str, Any]) -> Step:
                 h = h.relu()
         loss = F.cross_entropy(h, y)
         loss.backward()
+        grads = {f"d{k}": w.grad.data for k, w in p.items()}
         for w in p.values():
             w.data -= LR * w.grad.data
             w.grad = None
-        return {"loss": loss.data, **{k: w.data for k, w in p.items()}}
+        return {"loss": loss.data, **grads, **{k: w.data for k, w in p.items()}}
     return step
 
 
@@ -158,11 +159,13 @@ def mlp_torch(d: dict[str, Any]) -> Step:
                 h = torch.relu(h)
         loss = F.cross_entropy(h, y)
         loss.backward()
+        grads = {f"d{k}": w.grad.numpy() for k, w in p.items()}
         with torch.no_grad():
             for w in p.values():
                 w -= float(LR) * w.grad
                 w.grad = None
-        return {"loss": loss.detach().numpy(), **{k: w.detach().numpy() for k, w in p.items()}}
+        return {"loss": loss.detach().numpy(), **grads,
+                **{k: w.detach().numpy() for k, w in p.items()}}
     return step
 
 
@@ -191,16 +194,17 @@ def mlp_numpy(d: dict[str, Any]) -> Step:
         g = e / s
         g[rows, y] -= 1
         g /= len(y)
+        grads = {}
         for i in range(layers, 0, -1):
             W = p[f"W{i}"]
-            dW = g.T @ acts[i - 1]
-            db = g.sum(axis=0)
+            dW = grads[f"dW{i}"] = g.T @ acts[i - 1]
+            db = grads[f"db{i}"] = g.sum(axis=0)
             if i > 1:
                 g = g @ W
                 g *= masks[i - 2]
             W -= LR * dW
             p[f"b{i}"] -= LR * db
-        return {"loss": np.asarray(loss, F32), **p}
+        return {"loss": np.asarray(loss, F32), **grads, **p}
     return step
 
 
@@ -304,10 +308,11 @@ def hinge_chainrule(d: dict[str, Any]) -> Step:
         reg = sum((w * w).sum() for w in p.values())
         loss = data_loss + ALPHA * reg
         loss.backward()
+        grads = {f"d{k}": w.grad.data for k, w in p.items()}
         for w in p.values():
             w.data -= LR * w.grad.data
             w.grad = None
-        return {"loss": loss.data, **{k: w.data for k, w in p.items()}}
+        return {"loss": loss.data, **grads, **{k: w.data for k, w in p.items()}}
     return step
 
 
@@ -326,11 +331,13 @@ def hinge_torch(d: dict[str, Any]) -> Step:
         reg = sum((w * w).sum() for w in p.values())
         loss = data_loss + float(ALPHA) * reg
         loss.backward()
+        grads = {f"d{k}": w.grad.numpy() for k, w in p.items()}
         with torch.no_grad():
             for w in p.values():
                 w -= float(LR) * w.grad
                 w.grad = None
-        return {"loss": loss.detach().numpy(), **{k: w.detach().numpy() for k, w in p.items()}}
+        return {"loss": loss.detach().numpy(), **grads,
+                **{k: w.detach().numpy() for k, w in p.items()}}
     return step
 
 
@@ -355,9 +362,10 @@ def hinge_numpy(d: dict[str, Any]) -> Step:
         grads["W2"], grads["b2"] = g.T @ h1, g.sum(axis=0)
         g = (g @ W2) * (z1 > 0)
         grads["W1"], grads["b1"] = g.T @ X, g.sum(axis=0)
+        grads = {f"d{k}": grads[k] + 2 * ALPHA * w for k, w in p.items()}
         for k, w in p.items():
-            w -= LR * (grads[k] + 2 * ALPHA * w)
-        return {"loss": np.asarray(loss, F32), **p}
+            w -= LR * grads[f"d{k}"]
+        return {"loss": np.asarray(loss, F32), **grads, **p}
     return step
 
 
