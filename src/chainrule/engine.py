@@ -258,7 +258,9 @@ def _check_root(tensor: Tensor, gradient: Any, where: str) -> Any:
                 f"{where}: a gradient can only be implied for a scalar output, but this one has "
                 f"shape {shape_str(tensor.shape)}; reduce it first (e.g. loss.sum() or "
                 "loss.mean()) or pass gradient=ones_like(output)")
-        return np.ones_like(tensor.data)
+        seed = np.empty(tensor.data.shape, dtype=tensor.data.dtype)   # two C calls; ones_like
+        seed.fill(1)                                                   # is Python-level code
+        return seed
     value = gradient.data if isinstance(gradient, _Tensor) else np.asarray(gradient)
     if value.shape != tensor.shape:
         raise ShapeError(
