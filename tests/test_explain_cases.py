@@ -69,3 +69,13 @@ def test_intermediate_wrt() -> None:
     seed = build_seed()
     d = explain(seed.loss, seed.h1, (0, 1))
     assert d.name == "∂L/∂h_2" and d.rel_autograd <= 1e-12 and d.rel_numeric <= 1e-6
+
+
+def test_biases_are_named_by_layer_and_unit_even_for_one_unit() -> None:
+    from chainrule.explain import element_name, find_element
+
+    b3 = cr.zeros(1, name="b3")
+    b1 = cr.zeros(1, 3, name="b1")
+    assert element_name(b3, (0,)) == "b31" and element_name(b1, (0, 2)) == "b13"
+    assert element_name(b1, (0, 2), "latex") == "b_{13}"
+    assert find_element([b3, b1], "b31") == (b3, (0,))

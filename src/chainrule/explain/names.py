@@ -1,8 +1,9 @@
 """Names of scalar elements, in the seed's notation for feed-forward networks.
 
 A tensor named ``W1`` gives weights ``w_{1ij}`` (text ``w111``, 1-based), ``b1`` gives biases
-``b_{1j}``, any other name ``N`` gives ``N_i`` with the singleton dimensions dropped (``x`` of
-shape (4, 1) -> ``x_1``..``x_4``) and a single element loses its index (``y_in``, ``L``).
+``b_{1j}`` (``b11``, also for a one-unit layer), any other name ``N`` gives ``N_i`` with the
+singleton dimensions dropped (``x`` of shape (4, 1) -> ``x_1``..``x_4``) and a single element
+loses its index (``y_in``, ``L``).
 Unnamed tensors get automatic names (``v3``, ``v3[0,1]``, 0-based like the code).
 
 >>> import chainrule as cr
@@ -74,8 +75,8 @@ def symbol(name: str | None, shape: tuple[int, ...], index: tuple[int, ...],
     layer = _LAYER.match(name)
     if layer and len(shape) <= 2:
         letter, number = layer.group(1).lower(), layer.group(2)
-        kept = [i + 1 for i, d in zip(index, shape) if d != 1] if letter == "b" else \
-            [i + 1 for i in index]
+        # A bias b_{lj} is indexed by its unit j alone, even in a layer of one unit (b31).
+        kept = ([index[-1] + 1] if index else []) if letter == "b" else [i + 1 for i in index]
         sub = number + ("," if any(p >= 10 for p in kept) or int(number) >= 10 else "") \
             + _join(kept) if kept else number
         return Sym(letter + sub, f"{letter}_{{{sub}}}", base=letter, sub=sub, value=value)
@@ -120,14 +121,16 @@ def _candidates(tensor: Tensor, query: str) -> Iterable[tuple[int, ...]]:
         if not query.startswith(prefix) or len(query) == len(prefix):
             continue
         rest = query[len(prefix):].lstrip(",")
-        dims = [d for d in tensor.shape if d != 1] if not layer or layer.group(1) == "b" \
-            else list(tensor.shape)
+        if layer and layer.group(1) == "b":   # b_{lj}: the unit j is the last axis
+            for (j,) in _splits(rest, 1):
+                if tensor.ndim and 1 <= j <= tensor.shape[-1]:
+                    yield (0,) * (tensor.ndim - 1) + (j - 1,)
+            continue
+        dims = list(tensor.shape) if layer else [d for d in tensor.shape if d != 1]
         for parts in _splits(rest, len(dims)):
             if all(1 <= p <= d for p, d in zip(parts, dims)):
                 it = iter(parts)
-                full = tuple((next(it) - 1) if (d != 1 or (layer and layer.group(1) == "W"))
-                             else 0 for d in tensor.shape)
-                yield full
+                yield tuple((next(it) - 1) if (d != 1 or layer) else 0 for d in tensor.shape)
 
 
 def _splits(rest: str, n: int) -> Iterable[tuple[int, ...]]:
