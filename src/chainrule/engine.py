@@ -93,10 +93,8 @@ class Node:
         self.out = out
         # The versions of the inputs the backward reads (see Tensor.add_ and friends); None
         # when it reads none (add, sub, exp, ...), which keeps those ops free of the cost.
-        saved = op.saved_inputs
-        # NOTE: two saved inputs (mul, div, matmul, linear, ...) inline: no call per op.
-        self.versions = ((inputs[saved[0]]._version, inputs[saved[1]]._version)
-                         if saved is not None and len(saved) == 2
+        # NOTE: engine.apply inlines this constructor: keep the two in step.
+        self.versions = (op.zero_versions if not STATE.mutations and op.saved_inputs is not None
                          else saved_versions(op, inputs))
         self.number = next(_node_numbers)   # creation order (see _node_numbers)
 
@@ -175,7 +173,18 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] = _EMPTY) -
     if state.grad_enabled:
         for t in inputs:
             if t._requires_grad:
-                node = Node(op, inputs, params, out if op.uses_out else None)
+                # NOTE: Node.__init__ inlined (no Python frame per op): keep the two in step.
+                # Until something is modified in place every version is 0: the op's shared
+                # tuple of zeros then stands for them (no tuple per node).
+                node = _new_object(Node)
+                node.op = op
+                node.inputs = inputs
+                node.params = params
+                node.out = out if op.uses_out else None
+                node.versions = (op.zero_versions if not state.mutations
+                                 and op.saved_inputs is not None
+                                 else saved_versions(op, inputs))
+                node.number = next(_node_numbers)
                 break
     # NOTE: Tensor._wrap inlined (one call fewer per op): keep the two in step.
     result = _new_object(_Tensor)

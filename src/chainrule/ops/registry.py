@@ -87,6 +87,9 @@ class Op:
     saves: tuple[str, ...] | None = None
     uses_out: bool = False
     saved_inputs: tuple[int, ...] | None = None
+    #: ``saved_inputs``' version counters before anything was modified in place: one shared
+    #: tuple of zeros (None when the backward reads no input, or reads all of a variadic op's).
+    zero_versions: tuple[int, ...] | None = None
     _tensor_vjps: tuple[Callable[..., Any] | None, ...] | None = None
 
     def __repr__(self) -> str:
@@ -213,5 +216,6 @@ def register(op: Op) -> Op:
     op.uses_out = op.saves is None or "out" in op.saves
     op.saved_inputs = None if op.saves is None else tuple(
         i for i, name in enumerate(op.inputs) if name in op.saves)
+    op.zero_versions = (0,) * len(op.saved_inputs) if op.saved_inputs else None
     REGISTRY[op.name] = op
     return op
