@@ -10,7 +10,7 @@ vector-Jacobian product from the registry, reduces broadcast axes back to the in
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -197,6 +197,97 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] = _EMPTY) -
     if state.anomaly_hook is not None:
         state.anomaly_hook("forward", op, inputs, result)
     return result
+
+
+def binary(op: Op, convert: Callable[[Any, Any], tuple[Tensor, Tensor]]
+           ) -> Callable[[Any, Any], Tensor]:
+    """:func:`apply` for an op of two inputs and no params, as one function of ``(x, y)``.
+
+    ``convert(x, y)`` makes tensors of operands that are not both tensors (the functional
+    module's rules for Python numbers and arrays). The operators ``+ - * / ** @`` are these.
+
+    NOTE: the steps of :func:`apply` and of Node.__init__ and Tensor._wrap are repeated inline,
+    a Python call fewer per op on the hottest path: keep apply, binary and unary in step.
+    """
+    forward = op.forward
+    fixed = op.saved_inputs is not None   # versions before any mutation: op.zero_versions
+
+    def run(x: Any, y: Any) -> Tensor:
+        if not (isinstance(x, _Tensor) and isinstance(y, _Tensor)):
+            x, y = convert(x, y)
+        try:
+            out = forward(x.data, y.data)
+        except (ValueError, IndexError) as exc:
+            raise _failure(op, (x, y), _EMPTY, exc) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)   # NumPy returns scalars for 0-d results
+        state = STATE
+        result = _new_object(_Tensor)
+        result.data = out
+        result.grad = None
+        result.name = None
+        result._version = 0
+        if state.grad_enabled and (x._requires_grad or y._requires_grad):
+            node = _new_object(Node)
+            node.op = op
+            node.inputs = inputs = (x, y)
+            node.params = _EMPTY
+            node.out = out if op.uses_out else None
+            node.versions = (op.zero_versions if fixed and not state.mutations
+                             else saved_versions(op, inputs))
+            node.number = next(_node_numbers)
+            result._requires_grad = True
+            result.node = node
+        else:
+            result._requires_grad = False
+            result.node = None
+        if state.anomaly_hook is not None:
+            state.anomaly_hook("forward", op, (x, y), result)
+        return result
+
+    return run
+
+
+def unary(op: Op, convert: Callable[[Any], Tensor]) -> Callable[[Any], Tensor]:
+    """:func:`apply` for an op of one input and no params, as one function of ``x`` (see
+    :func:`binary`; ``convert`` makes a tensor of anything else)."""
+    forward = op.forward
+    fixed = op.saved_inputs is not None
+
+    def run(x: Any) -> Tensor:
+        if not isinstance(x, _Tensor):
+            x = convert(x)
+        try:
+            out = forward(x.data)
+        except (ValueError, IndexError) as exc:
+            raise _failure(op, (x,), _EMPTY, exc) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)   # NumPy returns scalars for 0-d results
+        state = STATE
+        result = _new_object(_Tensor)
+        result.data = out
+        result.grad = None
+        result.name = None
+        result._version = 0
+        if state.grad_enabled and x._requires_grad:
+            node = _new_object(Node)
+            node.op = op
+            node.inputs = inputs = (x,)
+            node.params = _EMPTY
+            node.out = out if op.uses_out else None
+            node.versions = (op.zero_versions if fixed and not state.mutations
+                             else saved_versions(op, inputs))
+            node.number = next(_node_numbers)
+            result._requires_grad = True
+            result.node = node
+        else:
+            result._requires_grad = False
+            result.node = None
+        if state.anomaly_hook is not None:
+            state.anomaly_hook("forward", op, (x,), result)
+        return result
+
+    return run
 
 
 def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -27,6 +27,7 @@ from .tensor import DEFAULT_FLOAT, Tensor, bind_operators
 _ops = REGISTRY
 _apply = engine.apply
 _wrap = Tensor._wrap
+_new_object = object.__new__
 _LINEAR = _ops["linear"]
 _CROSS_ENTROPY = _ops["cross_entropy"]
 
@@ -122,8 +123,8 @@ def _torch_names(axis: Any, keepdims: bool, names: dict[str, Any], where: str
 
 
 # ---- elementwise primitives --------------------------------------------------------------------
-# NOTE: each wrapper holds its registry entry in a closure, so an operator costs one call to the
-# wrapper and one to engine.apply, with no registry lookup.
+# NOTE: each wrapper is built by engine.binary / engine.unary around its registry entry: an
+# operator on tensors costs one Python call, with no registry lookup.
 def _scalar_like(value: Any, like: Tensor) -> Tensor:
     """A Python number as a constant of a float tensor's dtype: the cached fast path of
     :func:`as_tensor` for ``x * 2.0`` and ``x + 1``; anything else goes the general way."""
@@ -133,29 +134,34 @@ def _scalar_like(value: Any, like: Tensor) -> Tensor:
         array = (_F32_CONSTANTS.get(value) if dtype is _F32
                  else _F64_CONSTANTS.get(value) if dtype is _F64 else None)
         if array is not None:
-            return _wrap(array, None)
+            # NOTE: Tensor._wrap inlined (a call fewer per ``x * 2.0``): keep the two in step.
+            t = _new_object(Tensor)
+            t.data = array
+            t.grad = None
+            t._requires_grad = False
+            t.node = None
+            t.name = None
+            t._version = 0
+            return t
     return as_tensor(value, like)
 
 
+def _operands(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+    """Tensors for two operands at least one of which is not a tensor (see :func:`_pair`)."""
+    if isinstance(x, Tensor):
+        return x, _scalar_like(y, x)
+    return _pair(x, y)
+
+
 def _binary(name: str, doc: str) -> Any:
-    op = _ops[name]
-
-    def wrapper(x: Any, y: Any) -> Tensor:
-        if isinstance(x, Tensor):
-            return _apply(op, (x, y if isinstance(y, Tensor) else _scalar_like(y, x)))
-        return _apply(op, _pair(x, y))
-
+    wrapper = engine.binary(_ops[name], _operands)
     wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = doc
     return wrapper
 
 
 def _unary(name: str, doc: str) -> Any:
-    op = _ops[name]
-
-    def wrapper(x: Any) -> Tensor:
-        return _apply(op, (x if isinstance(x, Tensor) else as_tensor(x),))
-
+    wrapper = engine.unary(_ops[name], as_tensor)
     wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = doc
     return wrapper
