@@ -304,11 +304,14 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """
     tensors: list[Tensor] = []
     numbers: list[int] = []
-    seen: set[int] = set()
+    # NOTE: sets and dicts of the backward pass are keyed by the tensors themselves: a Tensor
+    # hashes by identity (object.__hash__, a C slot), so a lookup never calls Tensor.__eq__
+    # and, unlike id(), allocates no integer.
+    seen: set[Tensor] = set()
     stack: list[Tensor] = []
     for root in roots:
-        if id(root) not in seen:
-            seen.add(id(root))
+        if root not in seen:
+            seen.add(root)
             stack.append(root)
     # NOTE: bound methods in locals: this loop runs once per tensor of the graph.
     push, pop, keep, number, mark = (stack.append, stack.pop, tensors.append, numbers.append,
@@ -325,23 +328,21 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
         if inputs is None:
             continue   # freed: an error only if a gradient reaches it (see run_backward)
         for parent in inputs:
-            if parent._requires_grad:
-                key = id(parent)
-                if key not in seen:
-                    mark(key)
-                    push(parent)
+            if parent._requires_grad and parent not in seen:
+                mark(parent)
+                push(parent)
     return [tensors[i] for i in sorted(range(len(tensors)), key=numbers.__getitem__)]
 
 
-def _wanted(order: list[Tensor], target_ids: set[int]) -> set[int]:
+def _wanted(order: list[Tensor], targets: set[Tensor]) -> set[Tensor]:
     """The tensors on a path to a target: only their gradients are needed."""
-    wanted = {id(t) for t in order if id(t) in target_ids}
+    wanted = {t for t in order if t in targets}
     for tensor in order:
         node = tensor.node
-        if node is not None and node.inputs is not None and id(tensor) not in wanted:
+        if node is not None and node.inputs is not None and tensor not in wanted:
             for parent in node.inputs:
-                if id(parent) in wanted:
-                    wanted.add(id(tensor))
+                if parent in wanted:
+                    wanted.add(tensor)
                     break
     return wanted
 
@@ -384,13 +385,13 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     otherwise returns the gradients of ``targets`` by ``id`` without touching ``.grad``."""
     seeds = [_check_root(r, g, where) for r, g in zip(roots, root_grads)]
     order = _topological_order(roots)
-    target_ids: set[int] = set() if targets is None else {id(t) for t in targets}
+    target_set: set[Tensor] = set() if targets is None else set(targets)
     # Only tensors on a path to a target need their gradient: prune the rest.
-    wanted = None if targets is None else _wanted(order, target_ids)
-    grads: dict[int, Any] = {}
-    owned: set[int] = set()   # buffers this pass allocated itself, safe to add into in place
+    wanted = None if targets is None else _wanted(order, target_set)
+    grads: dict[Tensor, Any] = {}
+    owned: set[Tensor] = set()   # whose buffers this pass allocated, safe to add into in place
     for root, seed in zip(roots, seeds):
-        _accumulate(grads, owned, id(root), _as_mode(seed, create_graph), create_graph)
+        _accumulate(grads, owned, root, _as_mode(seed, create_graph), create_graph)
     results: dict[int, Any] = {}
     given: set[int] = set()   # arrays already handed out (a leaf's .grad or a result)
     hook = STATE.anomaly_hook
@@ -398,12 +399,11 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     with set_grad_enabled(create_graph):
         take = grads.pop
         for tensor in reversed(order):
-            key = id(tensor)
-            g = take(key, None)
-            if g is None or (wanted is not None and key not in wanted):
+            g = take(tensor, None)
+            if g is None or (wanted is not None and tensor not in wanted):
                 continue
-            if key in target_ids:
-                results[key] = g if create_graph else _private(g, given)
+            if tensor in target_set:
+                results[id(tensor)] = g if create_graph else _private(g, given)
             node = tensor.node
             if node is None:
                 if targets is None:
@@ -429,8 +429,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                     parent = inputs[i]
                     if not parent._requires_grad:
                         continue
-                    pkey = id(parent)
-                    if wanted is not None and pkey not in wanted:
+                    if wanted is not None and parent not in wanted:
                         continue
                     vjp = vjps[i if i < last else last]
                     if vjp is None:
@@ -450,17 +449,17 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                         gi = gi.astype(pdata.dtype)
                     if hook is not None:
                         hook("backward", op, node, gi, i)
-                    previous = grads.get(pkey)
+                    previous = grads.get(parent)
                     if previous is None:
-                        grads[pkey] = gi
-                    elif pkey in owned:
+                        grads[parent] = gi
+                    elif parent in owned:
                         # NOTE: rebinding keeps 0-d results right: NumPy returns a new scalar
                         # there instead of adding in place.
                         previous += gi
-                        grads[pkey] = previous
+                        grads[parent] = previous
                     else:
-                        grads[pkey] = previous + gi
-                        owned.add(pkey)
+                        grads[parent] = previous + gi
+                        owned.add(parent)
             if not retain_graph:
                 node.inputs = None
                 node.out = None
@@ -501,7 +500,8 @@ def _not_differentiable(op: Op, i: int) -> GraphError:
                       "requires grad; detach() it before passing it in")
 
 
-def _propagate_graph(node: Node, g: Any, grads: dict[int, Any], wanted: set[int] | None) -> None:
+def _propagate_graph(node: Node, g: Any, grads: dict[Tensor, Any],
+                     wanted: set[Tensor] | None) -> None:
     """One node of a backward that is itself recorded (``create_graph=True``)."""
     op = node.op
     inputs = node.inputs
@@ -513,7 +513,7 @@ def _propagate_graph(node: Node, g: Any, grads: dict[int, Any], wanted: set[int]
     last = len(vjps) - 1
     hook = STATE.anomaly_hook
     for i, parent in enumerate(inputs):
-        if not parent._requires_grad or (wanted is not None and id(parent) not in wanted):
+        if not parent._requires_grad or (wanted is not None and parent not in wanted):
             continue
         vjp = vjps[i if i < last else last]
         if vjp is None:
@@ -525,7 +525,7 @@ def _propagate_graph(node: Node, g: Any, grads: dict[int, Any], wanted: set[int]
             gi = gi.astype(parent.dtype)
         if hook is not None:
             hook("backward", op, node, gi, i)
-        _accumulate(grads, set(), id(parent), gi, True)
+        _accumulate(grads, set(), parent, gi, True)
 
 
 def _tensor_sum_to(g: Any, shape: tuple[int, ...]) -> Any:
@@ -534,7 +534,7 @@ def _tensor_sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return functional.sum_to(g, shape)
 
 
-def _accumulate(grads: dict[int, Any], owned: set[int], key: int, g: Any,
+def _accumulate(grads: dict[Tensor, Any], owned: set[Tensor], key: Tensor, g: Any,
                 create_graph: bool) -> None:
     previous = grads.get(key)
     if previous is None:
