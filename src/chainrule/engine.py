@@ -157,7 +157,8 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] = _EMPTY) -
     # an argument list, and without ``**params`` when there are none.
     try:
         if params:
-            out = op.forward(*[t.data for t in inputs], **params)
+            out = (op.forward(inputs[0].data, **params) if len(inputs) == 1
+                   else op.forward(*[t.data for t in inputs], **params))
         elif len(inputs) == 2:
             out = op.forward(inputs[0].data, inputs[1].data)
         elif len(inputs) == 1:
