@@ -53,7 +53,7 @@ BROADCAST_TO = register(Op(
 
 PERMUTE = register(Op(
     saves=(), name="permute", inputs=("x",), params=("axes",),
-    forward=lambda x, axes: np.transpose(x, axes),
+    forward=lambda x, axes: x.transpose(axes),   # NOTE: the method np.transpose calls
     derivatives=(Derivative(
         backward=lambda F, g, a, out, p: F.permute(g, tuple(np.argsort(p["axes"]).tolist())),
         template="1 (same element, axes permuted)"),),
