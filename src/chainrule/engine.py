@@ -403,7 +403,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
             g = take(tensor, None)
             if g is None or (wanted is not None and tensor not in wanted):
                 continue
-            if tensor in target_set:
+            if target_set and tensor in target_set:
                 results[id(tensor)] = g if create_graph else _private(g, given)
             node = tensor.node
             if node is None:
@@ -413,10 +413,11 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
             inputs = node.inputs
             if inputs is None:
                 raise _freed(node, where)
-            versions = node.versions
-            if mutated and ((versions is not None and saved_versions(node.op, inputs) != versions)
-                            or (tensor._version and node.out is not None)):
-                _check_versions(node, tensor, where)
+            if mutated:
+                versions = node.versions
+                if ((versions is not None and saved_versions(node.op, inputs) != versions)
+                        or (tensor._version and node.out is not None)):
+                    _check_versions(node, tensor, where)
             if create_graph:
                 _propagate_graph(node, g, grads, wanted)
             else:
