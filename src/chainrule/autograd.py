@@ -46,7 +46,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     for i, t in enumerate(ins):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: input {i} is a {type(t).__name__}, not a Tensor")
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise GraphError(f"grad: input {i} (shape {shape_str(t.shape)}) does not require "
                              "grad; create it with requires_grad=True")
     results = engine.run_backward(

@@ -397,7 +397,11 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     given: set[int] = set()   # arrays already handed out (a leaf's .grad or a result)
     hook = STATE.anomaly_hook
     mutated = STATE.mutations != 0
-    with set_grad_enabled(create_graph):
+    # NOTE: the grad mode is switched by hand (not `with set_grad_enabled`): two Python calls
+    # fewer per backward.
+    previous_mode = STATE.grad_enabled
+    STATE.grad_enabled = bool(create_graph)
+    try:
         take = grads.pop
         for tensor in reversed(order):
             g = take(tensor, None)
@@ -465,6 +469,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
             if not retain_graph:
                 node.inputs = None
                 node.out = None
+    finally:
+        STATE.grad_enabled = previous_mode
     return results
 
 
