@@ -349,7 +349,7 @@ def _wanted(order: list[Tensor], targets: set[Tensor]) -> set[Tensor]:
 
 
 def _check_root(tensor: Tensor, gradient: Any, where: str) -> Any:
-    if not tensor.requires_grad:
+    if not tensor._requires_grad:
         raise GraphError(
             f"{where}: the tensor of shape {shape_str(tensor.shape)} does not require grad and "
             "has no graph; create the leaves with requires_grad=True, and compute it outside "

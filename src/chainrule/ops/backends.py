@@ -19,9 +19,10 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     NOTE: ``1 / (1 + exp(-x))`` overflows in ``exp`` for x < -709 (float64) or x < -88
     (float32). Using ``exp(-|x|)``, which lies in (0, 1], avoids overflow on both sides.
     """
-    e = np.exp(-np.abs(x))
+    # NOTE: copysign(x, -1) is -|x| bit for bit (NaN included) in one NumPy call instead of two.
+    e = np.exp(np.copysign(x, -1))
     # 1 / (1 + e) where x >= 0, else e / (1 + e): one division of the chosen numerator
-    # (seven NumPy calls instead of nine, the same values).
+    # (six NumPy calls instead of nine, the same values).
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
