@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -383,15 +384,27 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                  targets: Sequence[Tensor] | None, retain_graph: bool, create_graph: bool,
                  where: str) -> dict[int, Any]:
     """The backward pass. Accumulates into leaves' ``.grad`` when ``targets`` is None,
-    otherwise returns the gradients of ``targets`` by ``id`` without touching ``.grad``."""
+    otherwise returns the gradients of ``targets`` by ``id`` without touching ``.grad``.
+
+    NOTE: the nodes are visited largest number first, from a heap of those a gradient has
+    reached: a node's number is larger than its inputs' nodes' (see _node_numbers), so every
+    consumer of a tensor is done before the tensor itself, and no topological sort of the whole
+    graph is needed beforehand. Leaves receive their gradients at the end.
+    """
     seeds = [_check_root(r, g, where) for r, g in zip(roots, root_grads)]
-    order = _topological_order(roots)
     target_set: set[Tensor] = set() if targets is None else set(targets)
     # Only tensors on a path to a target need their gradient: prune the rest.
-    wanted = None if targets is None else _wanted(order, target_set)
+    wanted = None if targets is None else _wanted(_topological_order(roots), target_set)
     grads: dict[Tensor, Any] = {}
     owned: set[Tensor] = set()   # whose buffers this pass allocated, safe to add into in place
+    heap: list[tuple[int, Tensor]] = []   # (-node number, tensor): numbers are unique
+    leaves: list[Tensor] = []
     for root, seed in zip(roots, seeds):
+        if root not in grads:
+            if root.node is None:
+                leaves.append(root)
+            else:
+                heappush(heap, (-root.node.number, root))
         _accumulate(grads, owned, root, _as_mode(seed, create_graph), create_graph)
     results: dict[int, Any] = {}
     given: set[int] = set()   # arrays already handed out (a leaf's .grad or a result)
@@ -403,17 +416,14 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     STATE.grad_enabled = bool(create_graph)
     try:
         take = grads.pop
-        for tensor in reversed(order):
-            g = take(tensor, None)
-            if g is None or (wanted is not None and tensor not in wanted):
+        while heap:
+            tensor = heappop(heap)[1]
+            g = take(tensor)
+            if wanted is not None and tensor not in wanted:
                 continue
             if target_set and tensor in target_set:
                 results[id(tensor)] = g if create_graph else _private(g, given)
             node = tensor.node
-            if node is None:
-                if targets is None:
-                    _accumulate_leaf(tensor, g, create_graph, given)
-                continue
             inputs = node.inputs
             if inputs is None:
                 raise _freed(node, where)
@@ -423,7 +433,11 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                         or (tensor._version and node.out is not None)):
                     _check_versions(node, tensor, where)
             if create_graph:
-                _propagate_graph(node, g, grads, wanted)
+                for parent in _propagate_graph(node, g, grads, wanted):
+                    if parent.node is None:
+                        leaves.append(parent)
+                    else:
+                        heappush(heap, (-parent.node.number, parent))
             else:
                 # NOTE: the plain backward, inlined: it runs once per node of every graph.
                 op = node.op
@@ -458,6 +472,11 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                     previous = grads.get(parent)
                     if previous is None:
                         grads[parent] = gi
+                        pnode = parent.node
+                        if pnode is None:
+                            leaves.append(parent)
+                        else:
+                            heappush(heap, (-pnode.number, parent))
                     elif parent in owned:
                         # NOTE: rebinding keeps 0-d results right: NumPy returns a new scalar
                         # there instead of adding in place.
@@ -469,6 +488,14 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
             if not retain_graph:
                 node.inputs = None
                 node.out = None
+        for leaf in leaves:
+            g = take(leaf)
+            if wanted is not None and leaf not in wanted:
+                continue
+            if target_set and leaf in target_set:
+                results[id(leaf)] = g if create_graph else _private(g, given)
+            if targets is None:
+                _accumulate_leaf(leaf, g, create_graph, given)
     finally:
         STATE.grad_enabled = previous_mode
     return results
@@ -509,8 +536,9 @@ def _not_differentiable(op: Op, i: int) -> GraphError:
 
 
 def _propagate_graph(node: Node, g: Any, grads: dict[Tensor, Any],
-                     wanted: set[Tensor] | None) -> None:
-    """One node of a backward that is itself recorded (``create_graph=True``)."""
+                     wanted: set[Tensor] | None) -> list[Tensor]:
+    """One node of a backward that is itself recorded (``create_graph=True``); returns the
+    inputs that received their first gradient."""
     op = node.op
     inputs = node.inputs
     assert inputs is not None
@@ -520,6 +548,7 @@ def _propagate_graph(node: Node, g: Any, grads: dict[Tensor, Any],
     out: Any = apply(op, inputs, node.params) if op.uses_out else None
     last = len(vjps) - 1
     hook = STATE.anomaly_hook
+    first: list[Tensor] = []
     for i, parent in enumerate(inputs):
         if not parent._requires_grad or (wanted is not None and parent not in wanted):
             continue
@@ -533,7 +562,10 @@ def _propagate_graph(node: Node, g: Any, grads: dict[Tensor, Any],
             gi = gi.astype(parent.dtype)
         if hook is not None:
             hook("backward", op, node, gi, i)
+        if parent not in grads:
+            first.append(parent)
         _accumulate(grads, set(), parent, gi, True)
+    return first
 
 
 def _tensor_sum_to(g: Any, shape: tuple[int, ...]) -> Any:
