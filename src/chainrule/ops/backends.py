@@ -95,8 +95,10 @@ NUMPY = SimpleNamespace(
     exp=np.exp, log=np.log, log1p=np.log1p, sqrt=np.sqrt, sign=np.sign, where=np.where,
     sigmoid=stable_sigmoid, tanh=np.tanh, abs=np.abs,
     # NOTE: array methods rather than np.swapaxes/np.reshape/np.transpose, which are Python
-    # wrappers around them.
-    matmul=np.matmul, swapaxes=lambda a, i, j: a.swapaxes(i, j),
+    # wrappers around them. swapaxes is the method itself (no Python frame): the backwards
+    # apply it to inputs and to gradients of at least two dimensions, always ndarrays; reshape
+    # and permute may meet a NumPy scalar (the gradient of a 0-d result), hence the lambdas.
+    matmul=np.matmul, swapaxes=np.ndarray.swapaxes,
     reshape=lambda a, shape: a.reshape(shape), permute=lambda a, axes: a.transpose(axes),
     broadcast_to=np.broadcast_to, sum_to=_np_sum_to, expand_reduced=_np_expand_reduced,
     getitem=lambda g, index: g[index], index_add=index_add_forward,
