@@ -164,6 +164,8 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] = _EMPTY) -
             out = op.forward(inputs[0].data, inputs[1].data)
         elif len(inputs) == 1:
             out = op.forward(inputs[0].data)
+        elif len(inputs) == 3:
+            out = op.forward(inputs[0].data, inputs[1].data, inputs[2].data)
         else:
             out = op.forward(*[t.data for t in inputs])
     except (ValueError, IndexError) as exc:

@@ -377,8 +377,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     (2, 4)
     """
     x = as_tensor(x)
-    if (bias is not None and weight.ndim == 2 and x.ndim >= 1
-            and isinstance(bias, Tensor) and bias.ndim == 1):
+    if (bias is not None and weight.data.ndim == 2 and x.data.ndim >= 1
+            and isinstance(bias, Tensor) and bias.data.ndim == 1):
         return _apply(_LINEAR, (x, weight, bias))
     out = matmul(x, weight.T)
     return out if bias is None else out + bias

@@ -348,14 +348,8 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return F.matmul(other, self)
 
-    def __neg__(self) -> Tensor:
-        return F.neg(self)
-
     def __pos__(self) -> Tensor:
         return self
-
-    def __abs__(self) -> Tensor:
-        return F.abs(self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return F.getitem(self, index)
@@ -389,29 +383,25 @@ class Tensor:
         return F.constant(~self.data)
 
     # ---- methods (dispatch only) ----------------------------------------------------------
-    def exp(self) -> Tensor:
-        return F.exp(self)
-
-    def log(self) -> Tensor:
-        return F.log(self)
-
-    def log1p(self) -> Tensor:
-        return F.log1p(self)
-
-    def sqrt(self) -> Tensor:
-        return F.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return F.abs(self)
-
-    def tanh(self) -> Tensor:
-        return F.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return F.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return F.relu(self)
+    # NOTE: -x, abs(x), the elementwise methods and the reductions are bound to the functional
+    # functions themselves at the end of this module, like the operators (one call fewer).
+    if TYPE_CHECKING:
+        def __neg__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def exp(self) -> Tensor: ...
+        def log(self) -> Tensor: ...
+        def log1p(self) -> Tensor: ...
+        def sqrt(self) -> Tensor: ...
+        def abs(self) -> Tensor: ...
+        def tanh(self) -> Tensor: ...
+        def sigmoid(self) -> Tensor: ...
+        def relu(self) -> Tensor: ...
+        def sum(self, axis: Any = None, keepdims: bool = False, **names: Any) -> Tensor: ...
+        def mean(self, axis: Any = None, keepdims: bool = False, **names: Any) -> Tensor: ...
+        def max(self, axis: Any = None, keepdims: bool = False, **names: Any) -> Tensor: ...
+        def min(self, axis: Any = None, keepdims: bool = False, **names: Any) -> Tensor: ...
+        def logsumexp(self, axis: Any = None, keepdims: bool = False,
+                      **names: Any) -> Tensor: ...
 
     def pow(self, exponent: Any) -> Tensor:
         return F.pow(self, exponent)
@@ -423,21 +413,6 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         return F.matmul(self, other)
-
-    def sum(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return F.sum(self, axis, keepdims, **torch_names)
-
-    def mean(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return F.mean(self, axis, keepdims, **torch_names)
-
-    def max(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return F.max(self, axis, keepdims, **torch_names)
-
-    def min(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return F.min(self, axis, keepdims, **torch_names)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return F.logsumexp(self, axis, keepdims, **torch_names)
 
     def argmax(self, axis: int | None = None) -> Tensor:
         return F.constant(np.argmax(self.data, axis=axis))
@@ -494,7 +469,8 @@ class Tensor:
 
 
 def bind_operators(functional: Any) -> None:
-    """Bind +, -, *, /, ** and @ to the functional wrappers themselves.
+    """Bind +, -, *, /, ** and @ (and unary -, abs(), the elementwise methods and the
+    reductions) to the functional wrappers themselves.
 
     Called by :mod:`chainrule.functional` once it has defined them (the two modules import
     each other, so neither can do it at import time of the other).
@@ -505,6 +481,11 @@ def bind_operators(functional: Any) -> None:
     Tensor.__truediv__ = functional.div  # type: ignore[method-assign]
     Tensor.__pow__ = functional.pow  # type: ignore[method-assign]
     Tensor.__matmul__ = functional.matmul  # type: ignore[method-assign]
+    Tensor.__neg__ = functional.neg  # type: ignore[method-assign]
+    Tensor.__abs__ = functional.abs  # type: ignore[method-assign]
+    for name in ("exp", "log", "log1p", "sqrt", "abs", "tanh", "sigmoid", "relu",
+                 "sum", "mean", "max", "min", "logsumexp"):
+        setattr(Tensor, name, getattr(functional, name))
 
 
 engine.bind_tensor_class(Tensor)
