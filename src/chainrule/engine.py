@@ -203,12 +203,14 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] = _EMPTY) -
     return result
 
 
-def binary(op: Op, convert: Callable[[Any, Any], tuple[Tensor, Tensor]]
-           ) -> Callable[[Any, Any], Tensor]:
+def binary(op: Op, convert: Callable[[Any, Any], tuple[Tensor, Tensor]],
+           constant: Callable[[Any, Tensor], Tensor]) -> Callable[[Any, Any], Tensor]:
     """:func:`apply` for an op of two inputs and no params, as one function of ``(x, y)``.
 
-    ``convert(x, y)`` makes tensors of operands that are not both tensors (the functional
-    module's rules for Python numbers and arrays). The operators ``+ - * / ** @`` are these.
+    ``constant(y, x)`` makes a tensor of a right operand ``y`` that is not one (``x * 2.0``),
+    ``convert(x, y)`` makes tensors of any other operands that are not both tensors (the
+    functional module's rules for Python numbers and arrays). The operators ``+ - * / ** @``
+    are these.
 
     NOTE: the steps of :func:`apply` and of Node.__init__ and Tensor._wrap are repeated inline,
     a Python call fewer per op on the hottest path: keep apply, binary and unary in step.
@@ -217,7 +219,12 @@ def binary(op: Op, convert: Callable[[Any, Any], tuple[Tensor, Tensor]]
     fixed = op.saved_inputs is not None   # versions before any mutation: op.zero_versions
 
     def run(x: Any, y: Any) -> Tensor:
-        if not (isinstance(x, _Tensor) and isinstance(y, _Tensor)):
+        if not isinstance(y, _Tensor):
+            if isinstance(x, _Tensor):
+                y = constant(y, x)
+            else:
+                x, y = convert(x, y)
+        elif not isinstance(x, _Tensor):
             x, y = convert(x, y)
         try:
             out = forward(x.data, y.data)

@@ -146,15 +146,8 @@ def _scalar_like(value: Any, like: Tensor) -> Tensor:
     return as_tensor(value, like)
 
 
-def _operands(x: Any, y: Any) -> tuple[Tensor, Tensor]:
-    """Tensors for two operands at least one of which is not a tensor (see :func:`_pair`)."""
-    if isinstance(x, Tensor):
-        return x, _scalar_like(y, x)
-    return _pair(x, y)
-
-
 def _binary(name: str, doc: str) -> Any:
-    wrapper = engine.binary(_ops[name], _operands)
+    wrapper = engine.binary(_ops[name], _pair, _scalar_like)
     wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = doc
     return wrapper
