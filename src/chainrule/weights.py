@@ -28,7 +28,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -36,6 +35,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from .errors import FileFormatError
+from .fileio import write_atomically
 from .tensor import Tensor
 
 #: safetensors dtype names and the little-endian NumPy dtypes they map to (the allow-list).
@@ -111,29 +111,9 @@ def save_weights(path: PathLike, tensors: Mapping[str, Any], *, force: bool = Fa
     target = Path(path)
     arrays = {name: _as_array(name, value) for name, value in sorted(tensors.items())}
     header = _header_bytes(arrays, metadata)
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a folder; give a file name")
-    if target.exists() and not force:
-        raise FileExistsError(f"{target} already exists; pass force=True to overwrite it")
-    parent = target.parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"{target}: the folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(struct.pack("<Q", len(header)))
-            f.write(header)
-            for array in arrays.values():
-                f.write(array.tobytes())
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)   # NOTE: mkstemp makes the file 0600; give it what open() would
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    chunks = (struct.pack("<Q", len(header)), header,
+              *(array.tobytes() for array in arrays.values()))
+    write_atomically(target, chunks, force=force)
 
 
 # ---- reading ---------------------------------------------------------------------------------

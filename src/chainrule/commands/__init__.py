@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
+
+from ..fileio import write_atomically
 
 
 class OutputExistsError(FileExistsError):
@@ -26,30 +27,7 @@ def add_output_arguments(parser: argparse.ArgumentParser, default: str | None = 
 
 
 def write_output(path: str | os.PathLike[str], data: str | bytes, force: bool) -> Path:
-    """Write ``data`` to ``path`` atomically; refuse to replace an existing file unless forced.
-
-    NOTE: the data goes to a temporary file in the same folder first and is renamed into place,
-    so an interrupted write never leaves a half-written file where the user's was.
-    """
-    target = Path(path)
-    if target.exists() and not force:
-        raise OutputExistsError(f"{target} already exists; pass --force to overwrite it")
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a folder; give a file name")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(f"{target}: the folder {parent} does not exist")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
-            f.write(data)
-        # NOTE: mkstemp creates the file 0600; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    """Write ``data`` to ``path`` atomically; refuse to replace an existing file unless forced."""
+    chunk = data if isinstance(data, bytes) else data.encode("utf-8")
+    return write_atomically(path, [chunk], force=force, how_to_force="pass --force",
+                            exists_error=OutputExistsError)
