@@ -5,7 +5,7 @@ code of their own: the engine differentiates them and the explainer sees their p
 
 >>> import chainrule as cr
 >>> x = cr.tensor([1.0, 2.0, 3.0])
->>> cr.functional.softmax(x).sum().item()
+>>> round(cr.functional.softmax(x).sum().item(), 6)
 1.0
 """
 
