@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from conftest import run_cli
+from conftest import open_offline, run_cli
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 @pytest.fixture(scope="module")
-def page_of_solution(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed")
+def page_of_solution(browser, tmp_path_factory):
     out = tmp_path_factory.mktemp("solve") / "biases.html"
     done = run_cli("solve", "examples/biases.toml", "--wrt", "w111,w211", "--format", "html",
                    "--out", str(out))
     assert done.returncode == 0, done.stderr
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        outside: list[str] = []
-
-        def guard(route) -> None:
-            if route.request.url.startswith("file://"):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", guard)
-        page.goto(out.as_uri())
-        yield page, outside
-        browser.close()
+    page, outside, _ = open_offline(browser, out, width=1200, height=900)
+    yield page, outside
+    page.close()
 
 
 def test_math_is_laid_out_as_math(page_of_solution):

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from chainrule.explain import explain
 from chainrule.seed import build_seed
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+from conftest import open_offline
 
 pytestmark = pytest.mark.browser
 
@@ -24,28 +19,19 @@ def test_html_is_self_contained() -> None:
         assert remote not in html
 
 
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
-def test_math_renders_in_chromium(tmp_path) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_math_renders_in_chromium(browser, tmp_path) -> None:
     seed = build_seed()
     page_file = tmp_path / "w111.html"
     page_file.write_text(explain(seed.loss, seed.W1, (0, 0)).to_html(), encoding="utf-8")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page()
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(page_file.as_uri())
-            sizes = page.evaluate("""() => Array.from(document.querySelectorAll('math'))
-                .map(m => { const r = m.getBoundingClientRect(); return [r.width, r.height]; })""")
-            fractions = page.evaluate("""() => Array.from(document.querySelectorAll('mfrac'))
-                .map(f => { const r = f.getBoundingClientRect();
-                            return [r.width, r.height, getComputedStyle(f).display]; })""")
-            text = page.inner_text("body")
-        finally:
-            browser.close()
-    assert requests == [page_file.as_uri()]          # nothing fetched but the page itself
+    page, outside, errors = open_offline(browser, page_file)
+    sizes = page.evaluate("""() => Array.from(document.querySelectorAll('math'))
+        .map(m => { const r = m.getBoundingClientRect(); return [r.width, r.height]; })""")
+    fractions = page.evaluate("""() => Array.from(document.querySelectorAll('mfrac'))
+        .map(f => { const r = f.getBoundingClientRect();
+                    return [r.width, r.height, getComputedStyle(f).display]; })""")
+    text = page.inner_text("body")
+    page.close()
+    assert outside == [] and errors == []          # nothing fetched but the page itself
     assert len(sizes) >= 5 and all(w > 0 and h > 0 for w, h in sizes)
     # MathML laid out as math: a fraction is taller than one line of text and not inline text.
     assert fractions and all(w > 0 and h > 12 for w, h, _ in fractions)

@@ -8,30 +8,15 @@ value -4.92082e-3 (NOTES.md), with every request outside the file refused. Scree
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import open_offline, run_cli
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -48,25 +33,6 @@ def seed_report(tmp_path_factory) -> Path:
     result = run_cli("report", str(ROOT / "examples" / "seed.toml"), "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
-
-
-def open_offline(browser, path: Path):
-    """A page on ``path`` that refuses (and records) every request that is not the file."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1500})
-    outside: list[str] = []
-
-    def guard(route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(path.as_uri())
-    return page, outside, errors
 
 
 def test_click_w111_shows_its_derivation(browser, seed_report, screenshots) -> None:
