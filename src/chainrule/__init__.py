@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import explain, functional
+from . import functional
 from .anomaly import detect_anomaly
 from .autograd import grad
 from .creation import (
@@ -62,7 +62,6 @@ from .functional import (
 )
 from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor
-from .viz import draw_graph, draw_network
 
 float32 = np.float32
 float64 = np.float64
@@ -82,14 +81,16 @@ __all__ = [
     "zeros", "zeros_like",
 ]
 
-_SUBPACKAGES = ("nn", "optim", "data")
+_SUBPACKAGES = ("nn", "optim", "data", "explain", "viz")
+_LAZY_FUNCTIONS = {"draw_graph": "viz", "draw_network": "viz"}
 
 
 def __getattr__(name: str) -> object:
-    # NOTE: nn, optim and data load on first use (chainrule.nn, or import chainrule.nn as nn),
-    # keeping `import chainrule` fast.
-    if name in _SUBPACKAGES:
+    # NOTE: the explainer, the drawings and nn/optim/data load on first use (cr.explain(...),
+    # import chainrule.nn as nn), keeping `import chainrule` fast for the engine alone.
+    if name in _SUBPACKAGES or name in _LAZY_FUNCTIONS:
         import importlib
 
-        return importlib.import_module(f"{__name__}.{name}")
+        module = importlib.import_module(f"{__name__}.{_LAZY_FUNCTIONS.get(name, name)}")
+        return getattr(module, name) if name in _LAZY_FUNCTIONS else module
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
