@@ -78,3 +78,16 @@ def test_central_differences_agree(seed) -> None:
     w2 = cr.ones(3, 1, dtype=np.float64, requires_grad=True)
     x = cr.tensor([[-1.0, 2.0, -3.0, 4.0]], dtype=np.float64)
     assert cr.gradcheck(lambda a, b: (((x @ a).relu() @ b).sigmoid() ** 2).sum(), [w1, w2])
+
+
+def test_the_example_script_prints_the_seeds_numbers() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "hasktorch_autograd.py"
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "0.00984164" in result.stdout and "-0.00492082" in result.stdout   # dW2, dW1 row 1
+    assert "= 9.84164e−3" in result.stdout and "= −4.92082e−3" in result.stdout   # derivations
