@@ -202,3 +202,15 @@ def test_matches_torch_on_an_mlp() -> None:
     assert loss.item() == pytest.approx(t_loss.item(), rel=1e-12)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_grad_prunes_branches_to_leaves_that_are_not_asked_for() -> None:
+    x, w = f64([1.0, 2.0]), f64([3.0, 4.0])
+    side = (w.exp() * 2).sum()          # reaches only w, which is not a target
+    loss = (x * w).sum() + side
+    (gx,) = cr.grad(loss, [x], retain_graph=True)
+    np.testing.assert_array_equal(gx.data, [3.0, 4.0])
+    gx2, gw = cr.grad(loss, [x, w])     # every leaf a target: nothing to prune
+    np.testing.assert_array_equal(gx2.data, [3.0, 4.0])
+    np.testing.assert_allclose(gw.data, [1.0 + 2 * np.exp(3.0), 2.0 + 2 * np.exp(4.0)])
+    assert x.grad is None and w.grad is None

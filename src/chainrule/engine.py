@@ -306,12 +306,11 @@ def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return NUMPY.sum_to(g, shape)
 
 
-def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots`` that require grad, inputs before their consumers.
+def _sweep(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[int]]:
+    """Tensors reachable from ``roots`` that require grad, and their node numbers (-1: a leaf).
 
-    One iterative sweep finds them (no recursion: a graph 200,000 ops deep needs no more than
-    Python's default recursion limit); sorting by node number orders them, since a node is
-    always created after its inputs' nodes. Leaves come first.
+    One iterative sweep finds them: no recursion, so a graph 200,000 ops deep needs no more than
+    Python's default recursion limit.
     """
     tensors: list[Tensor] = []
     numbers: list[int] = []
@@ -342,11 +341,21 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
             if parent._requires_grad and parent not in seen:
                 mark(parent)
                 push(parent)
-    return [tensors[i] for i in sorted(range(len(tensors)), key=numbers.__getitem__)]
+    return tensors, numbers
 
 
-def _wanted(order: list[Tensor], targets: set[Tensor]) -> set[Tensor]:
-    """The tensors on a path to a target: only their gradients are needed."""
+def _wanted(roots: Sequence[Tensor], targets: set[Tensor]) -> set[Tensor] | None:
+    """The tensors on a path to a target (only their gradients are needed), or None for all.
+
+    NOTE: a node is recorded only when an input requires grad, so every tensor reached leads to
+    a leaf that requires grad: when every such leaf is a target (``grad(loss, params)``, the
+    common case), nothing can be pruned and the ordered pass below is skipped.
+    """
+    tensors, numbers = _sweep(roots)
+    if all(t in targets for t, n in zip(tensors, numbers) if n < 0):
+        return None
+    # Creation order is a topological order (see _node_numbers): inputs before consumers.
+    order = [tensors[i] for i in sorted(range(len(tensors)), key=numbers.__getitem__)]
     wanted = {t for t in order if t in targets}
     for tensor in order:
         node = tensor.node
@@ -403,7 +412,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     seeds = [_check_root(r, g, where) for r, g in zip(roots, root_grads)]
     target_set: set[Tensor] = set() if targets is None else set(targets)
     # Only tensors on a path to a target need their gradient: prune the rest.
-    wanted = None if targets is None else _wanted(_topological_order(roots), target_set)
+    wanted = None if targets is None else _wanted(roots, target_set)
     grads: dict[Tensor, Any] = {}
     owned: set[Tensor] = set()   # whose buffers this pass allocated, safe to add into in place
     heap: list[tuple[int, Tensor]] = []   # (-node number, tensor): numbers are unique
