@@ -39,20 +39,33 @@ def _flat_outputs(fn: Callable[..., Any], inputs: Sequence[Tensor]) -> np.ndarra
     return np.concatenate([np.asarray(o.data, dtype=np.float64).ravel() for o in outs])
 
 
-def _vjp(fn: Callable[..., Any], inputs: Sequence[Tensor], v: np.ndarray) -> list[np.ndarray]:
-    """v^T J for each input, by autograd; inputs the outputs do not depend on get zeros."""
+def _seeded(fn: Callable[..., Any], inputs: Sequence[Tensor], v: np.ndarray, *,
+            create_graph: bool) -> tuple[list[Tensor], list[Tensor | None]]:
+    """The gradients of ``v . fn(*inputs)`` with respect to every input that requires grad.
+
+    ``v`` is split over the outputs in order; outputs that do not require grad contribute
+    nothing, and an input none of the outputs depends on gets None.
+    """
     outs = _outputs(fn, inputs)
-    seeds, live, offset = [], [], 0
+    live, seeds, offset = [], [], 0
     for o in outs:
         n = o.data.size
         if o.requires_grad:
             live.append(o)
-            seeds.append(v[offset:offset + n].reshape(o.shape).astype(o.dtype))
+            seeds.append(Tensor._wrap(v[offset:offset + n].reshape(o.shape).astype(o.dtype),
+                                      None))
         offset += n
     wrt = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     if not live:
-        return [np.zeros(np.shape(t)) for t in inputs]
-    found = dict(zip(map(id, wrt), grad(live, wrt, grad_outputs=seeds, allow_unused=True)))
+        return wrt, [None] * len(wrt)
+    return wrt, list(grad(live, wrt, grad_outputs=seeds, create_graph=create_graph,
+                          allow_unused=True))
+
+
+def _vjp(fn: Callable[..., Any], inputs: Sequence[Tensor], v: np.ndarray) -> list[np.ndarray]:
+    """v^T J for each input, by autograd; inputs the outputs do not depend on get zeros."""
+    wrt, grads = _seeded(fn, inputs, v, create_graph=False)
+    found = dict(zip(map(id, wrt), grads))
     return [np.zeros(np.shape(t)) if found.get(id(t)) is None
             else np.asarray(found[id(t)].data, dtype=np.float64) for t in inputs]
 
@@ -159,23 +172,9 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], *, seed: int
     rng = np.random.default_rng(seed + 1)
     n_out = _flat_outputs(fn, inputs).size
     v = rng.standard_normal(n_out)
-    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
 
     def first_derivative(*xs: Tensor) -> list[Tensor]:
-        outs = _outputs(fn, xs)
-        live, seeds, offset = [], [], 0
-        for o in outs:
-            n = o.data.size
-            if o.requires_grad:
-                live.append(o)
-                seeds.append(Tensor._wrap(v[offset:offset + n].reshape(o.shape).astype(o.dtype),
-                                          None))
-            offset += n
-        wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-        if not live:
-            return []
-        grads = grad(live, wrt, grad_outputs=seeds, create_graph=True, allow_unused=True)
+        _, grads = _seeded(fn, xs, v, create_graph=True)
         return [g for g in grads if g is not None]
 
-    del checked
     return gradcheck(first_derivative, inputs, seed=seed, **kwargs)
