@@ -62,17 +62,25 @@ def test_linear_is_one_node_and_falls_back_to_the_composition() -> None:
         F.linear(cr.ones(2, 5), W, cr.zeros(4))
 
 
-def test_scalar_constants_are_cached_but_never_shared_or_writable() -> None:
+def test_scalar_constants_are_shared_and_frozen() -> None:
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     a, b = x * 1.5, x * 1.5
     ca, cb = a.node.inputs[1], b.node.inputs[1]
-    assert ca is not cb and ca.data is cb.data and not ca.data.flags.writeable
+    assert ca is cb and not ca.data.flags.writeable and not ca.requires_grad
     assert ca.dtype == np.float32 and (x.double() * 1.5).dtype == np.float64
+    assert (x.double() * 1.5).node.inputs[1] is not ca
     # 0.0 and -0.0 are equal as keys but not as numbers
     assert np.signbit((x * -0.0).data).all() and not np.signbit((x * 0.0).data).any()
-    with cr.no_grad():
-        ca.add_(1.0)   # copies the shared read-only array first
+    with cr.no_grad(), pytest.raises(cr.GraphError, match="add_: 1.5 is a constant"):
+        ca.add_(1.0)
+    with pytest.raises(cr.GraphError, match="requires_grad: 1.5 is a constant"):
+        ca.requires_grad_()
     assert (x * 1.5).data.tolist() == [1.5, 3.0]
+    # a detached copy is an ordinary tensor again, free to change
+    free = ca.detach()
+    with cr.no_grad():
+        free.add_(1.0)
+    assert free.item() == 2.5 and ca.item() == 1.5
 
 
 def test_zero_d_gradients_accumulate_across_many_uses() -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from . import engine
 from .errors import ShapeError, shape_str
 from .ops import REGISTRY
-from .tensor import DEFAULT_FLOAT, Tensor, bind_operators
+from .tensor import DEFAULT_FLOAT, SharedConstant, Tensor, bind_operators
 
 _ops = REGISTRY
 _apply = engine.apply
@@ -43,29 +43,30 @@ def constant(array: Any) -> Tensor:
     return Tensor._wrap(np.asarray(array), None)
 
 
-#: Read-only 0-d arrays for Python numbers, one table per common float dtype, keyed by the
-#: value: ``x * 1.0001`` in a loop converts the constant once. Each use gets its own Tensor.
+#: Shared constants for Python numbers, one table per common float dtype, keyed by the value:
+#: ``x * 1.0001`` in a loop converts the number once and every use shares one frozen tensor.
+#: NOTE: sharing, not a tensor per use, keeps a long chain from holding a second object per op
+#: that Python's cyclic garbage collector would walk again and again (benchmark C).
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
-_F32_CONSTANTS: dict[Any, np.ndarray] = {}
-_F64_CONSTANTS: dict[Any, np.ndarray] = {}
+_F32_CONSTANTS: dict[Any, Tensor] = {}
+_F64_CONSTANTS: dict[Any, Tensor] = {}
 _CONSTANT_TABLE_SIZE = 4096
 
 
-def _float_constant(value: Any, dtype: np.dtype[Any]) -> np.ndarray:
-    """``value`` as a 0-d array of a float dtype (cached, read-only, for float32 and float64)."""
+def _float_constant(value: Any, dtype: np.dtype[Any]) -> Tensor:
+    """``value`` as a 0-d tensor of a float dtype (shared and frozen for float32 and float64)."""
     table = _F32_CONSTANTS if dtype is _F32 else _F64_CONSTANTS if dtype is _F64 else None
     # NOTE: in one float dtype equal numbers convert alike (1, 1.0 and True), so the value is
     # the key; zero stays out (0.0 == -0.0 but the sign matters), NaN never finds itself.
     if table is None or not value:
-        return np.asarray(value, dtype=dtype)
-    array = table.get(value)
-    if array is None:
-        array = np.asarray(value, dtype=dtype)
-        array.flags.writeable = False
+        return Tensor._wrap(np.asarray(value, dtype=dtype), None)
+    shared = table.get(value)
+    if shared is None:
+        shared = SharedConstant.of(np.asarray(value, dtype=dtype))
         if len(table) >= _CONSTANT_TABLE_SIZE:
             table.clear()
-        table[value] = array
-    return array
+        table[value] = shared
+    return shared
 
 
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
@@ -80,9 +81,9 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
         return Tensor._wrap(value, None)
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
-            return Tensor._wrap(_float_constant(value, like.data.dtype), None)
+            return _float_constant(value, like.data.dtype)
         if isinstance(value, (float, np.floating)):
-            return Tensor._wrap(_float_constant(value, DEFAULT_FLOAT), None)
+            return _float_constant(value, DEFAULT_FLOAT)
         dtype = None if like is None else np.result_type(like.dtype, type(value))
         return Tensor._wrap(np.asarray(value, dtype=dtype), None)
     return Tensor(value)
@@ -131,18 +132,10 @@ def _scalar_like(value: Any, like: Tensor) -> Tensor:
     kind = type(value)
     if kind is float or kind is int:
         dtype = like.data.dtype
-        array = (_F32_CONSTANTS.get(value) if dtype is _F32
-                 else _F64_CONSTANTS.get(value) if dtype is _F64 else None)
-        if array is not None:
-            # NOTE: Tensor._wrap inlined (a call fewer per ``x * 2.0``): keep the two in step.
-            t = _new_object(Tensor)
-            t.data = array
-            t.grad = None
-            t._requires_grad = False
-            t.node = None
-            t.name = None
-            t._version = 0
-            return t
+        shared = (_F32_CONSTANTS.get(value) if dtype is _F32
+                  else _F64_CONSTANTS.get(value) if dtype is _F64 else None)
+        if shared is not None:
+            return shared
     return as_tensor(value, like)
 
 

@@ -468,6 +468,53 @@ class Tensor:
         return F.astype(self, np.float64)
 
 
+class SharedConstant(Tensor):
+    """A Python number used as an operand (the ``2.0`` in ``x * 2.0``): one frozen 0-d tensor per
+    value and dtype, shared by every graph that uses it.
+
+    It never requires grad and refuses in-place changes, so sharing it cannot change one graph
+    through another. Nodes keep it as their input like any other tensor.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * 3.0).node.inputs[1] is (x * 3.0).node.inputs[1]
+    True
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def of(array: np.ndarray) -> SharedConstant:
+        """Freeze a 0-d array (read-only) and wrap it."""
+        array.flags.writeable = False
+        shared = _new_object(SharedConstant)
+        shared.data = array
+        shared.grad = None
+        shared.node = None
+        shared.name = None
+        shared._requires_grad = False
+        shared._version = 0
+        return shared
+
+    @property
+    def requires_grad(self) -> bool:
+        return False
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value:
+            raise GraphError(
+                f"requires_grad: {self.item()!r} is a constant from a Python number, shared by "
+                "every use; make a tensor of it to differentiate (cr.tensor(2.0, "
+                "requires_grad=True))")
+
+    def _modify(self, where: str, update: Any, *others: Any) -> Tensor:
+        raise GraphError(
+            f"{where}: {self.item()!r} is a constant from a Python number, shared by every use "
+            "of that number, and cannot be changed in place; make a tensor of it first "
+            "(cr.tensor(2.0)) and change that")
+
+
 def bind_operators(functional: Any) -> None:
     """Bind +, -, *, /, ** and @ (and unary -, abs(), the elementwise methods and the
     reductions) to the functional wrappers themselves.
