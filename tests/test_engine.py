@@ -83,7 +83,7 @@ def test_no_grad_records_nothing_and_detach_cuts_the_graph() -> None:
     x = f64([1.0])
     with cr.no_grad():
         y = x * 2
-    assert not y.requires_grad and y.node is None
+    assert not y.requires_grad and y.op is None
     assert cr.is_grad_enabled()
     z = x.detach() * 2
     assert not z.requires_grad
@@ -148,7 +148,7 @@ def test_a_200000_op_chain_at_the_default_recursion_limit_is_freed() -> None:
     for _ in range(100_000):
         y = y * 1.0001 + 0.0001   # two ops per step: 200,000 ops
     loss = y.sum()
-    probes = [weakref.ref(loss.node), weakref.ref(y.node)]
+    probes = [weakref.ref(loss), weakref.ref(y), weakref.ref(y.inputs[0])]
     loss.backward()
     np.testing.assert_allclose(x.grad.data, np.full(16, 1.0001 ** 100_000), rtol=1e-2)
     del loss, y
@@ -166,9 +166,9 @@ def test_no_graph_node_outlives_the_loss_without_gc() -> None:
         stack = [loss]
         while stack:
             t = stack.pop()
-            if t.node is not None:
-                probes.append(weakref.ref(t.node))
-                stack.extend(t.node.inputs)
+            if t.op is not None:
+                probes.append(weakref.ref(t))
+                stack.extend(t.inputs)
         loss.backward()
         del loss, h, stack, t
         assert probes and all(p() is None for p in probes)
@@ -180,10 +180,10 @@ def test_graph_is_freed_after_backward_unless_retained() -> None:
     x = f64([1.0, 2.0])
     y = (x * x).sum()
     y.backward()
-    assert y.node.inputs is None
+    assert y.inputs is None
     z = (x * x).sum()
     z.backward(retain_graph=True)
-    assert z.node.inputs is not None
+    assert z.inputs is not None
 
 
 def test_matches_torch_on_an_mlp() -> None:

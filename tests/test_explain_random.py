@@ -93,7 +93,7 @@ def random_graph(rng: np.random.Generator) -> tuple[cr.Tensor, list[cr.Tensor]]:
         pool.append(current)
     loss = F.sum(current) if rng.uniform() < 0.7 else F.mean(F.mul(current, current))
     in_graph = {id(t) for t in graph_order(loss)}
-    used = [t for t in pool if t.node is None and t.requires_grad and id(t) in in_graph]
+    used = [t for t in pool if t.op is None and t.requires_grad and id(t) in in_graph]
     return loss, used
 
 

@@ -22,7 +22,7 @@ def _cross_entropy_both_ways(logits: np.ndarray, target: np.ndarray):
         else:
             loss = -F.getitem(F.log_softmax(x, axis=-1), (np.arange(len(target)), target)).mean()
         loss.backward()
-        results.append((loss.data, x.grad.data, loss.node.op.name))
+        results.append((loss.data, x.grad.data, loss.op.name))
     return results
 
 
@@ -43,7 +43,7 @@ def test_fused_ops_match_torch() -> None:
     y = rng.integers(0, 3, 6)
     ts = [cr.tensor(a, requires_grad=True) for a in (X, W, b)]
     loss = F.cross_entropy(F.linear(*ts), y)
-    assert loss.node.inputs[0].node.op.name == "cross_entropy"
+    assert loss.inputs[0].op.name == "cross_entropy"
     loss.backward()
     tt = [torch.tensor(a, requires_grad=True) for a in (X, W, b)]
     tloss = torch.nn.functional.cross_entropy(torch.nn.functional.linear(*tt), torch.tensor(y))
@@ -55,9 +55,9 @@ def test_fused_ops_match_torch() -> None:
 
 def test_linear_is_one_node_and_falls_back_to_the_composition() -> None:
     x, W = cr.ones(2, 3), cr.ones(4, 3, requires_grad=True)
-    assert F.linear(x, W, cr.zeros(4, requires_grad=True)).node.op.name == "linear"
-    assert F.linear(x, W).node.op.name == "matmul"                          # no bias
-    assert F.linear(x, W, cr.zeros(1, 4)).node.op.name == "add"             # a 2-D bias
+    assert F.linear(x, W, cr.zeros(4, requires_grad=True)).op.name == "linear"
+    assert F.linear(x, W).op.name == "matmul"                          # no bias
+    assert F.linear(x, W, cr.zeros(1, 4)).op.name == "add"             # a 2-D bias
     with pytest.raises(cr.ShapeError, match="linear"):
         F.linear(cr.ones(2, 5), W, cr.zeros(4))
 
@@ -65,15 +65,15 @@ def test_linear_is_one_node_and_falls_back_to_the_composition() -> None:
 def test_scalar_constants_are_shared_and_frozen() -> None:
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     a, b = x * 1.5, x * 1.5
-    ca, cb = a.node.inputs[1], b.node.inputs[1]
+    ca, cb = a.inputs[1], b.inputs[1]
     assert ca is cb and not ca.data.flags.writeable and not ca.requires_grad
     assert ca.dtype == np.float32 and (x.double() * 1.5).dtype == np.float64
-    assert (x.double() * 1.5).node.inputs[1] is not ca
+    assert (x.double() * 1.5).inputs[1] is not ca
     # 0.0 and -0.0 are equal as keys but not as numbers
     assert np.signbit((x * -0.0).data).all() and not np.signbit((x * 0.0).data).any()
-    with cr.no_grad(), pytest.raises(cr.GraphError, match="add_: 1.5 is a constant"):
+    with cr.no_grad(), pytest.raises(cr.GraphError, match=r"add_: 1\.5 is a constant"):
         ca.add_(1.0)
-    with pytest.raises(cr.GraphError, match="requires_grad: 1.5 is a constant"):
+    with pytest.raises(cr.GraphError, match=r"requires_grad: 1\.5 is a constant"):
         ca.requires_grad_()
     assert (x * 1.5).data.tolist() == [1.5, 3.0]
     # a detached copy is an ordinary tensor again, free to change

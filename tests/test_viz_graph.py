@@ -54,7 +54,7 @@ def test_seed_graph_edges_are_labelled_from_the_registry(seed) -> None:
         target = drawing.view.boxes[arrow.target].tensor
         if not arrow.differentiable:
             continue
-        op = REGISTRY[target.node.op.name]
+        op = REGISTRY[target.op.name]
         expected = {d.formula if d.formula is not None else d.template
                     for d in op.derivatives if d is not None}
         (label,) = arrow.labels

@@ -5,7 +5,7 @@ passes back to an input is checked. The first non-finite one raises
 :class:`~chainrule.errors.AnomalyError` naming the op, its formula, the line of user code that
 created the tensor and the ranges of the op's inputs, so a NaN loss is traced to its cause
 instead of being found three layers later. Outside the block it costs nothing: the engine
-only tests one attribute. Inside, each new node also records where the user created it (a
+only tests one attribute. Inside, each recorded op also notes where the user created it (a
 few frames walked once, not a full traceback).
 
 >>> import chainrule as cr
@@ -33,8 +33,20 @@ from .errors import AnomalyError
 from .tensor import Tensor
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-#: Where each node recorded while anomaly mode was on was created: (file, line, function).
-_ORIGIN: weakref.WeakKeyDictionary[Any, tuple[str, int, str]] = weakref.WeakKeyDictionary()
+#: Where each tensor recorded in the graph while anomaly mode was on was created, by id:
+#: (a weak reference to it, (file, line, function)). NOTE: keyed by id, not a
+#: WeakKeyDictionary: that compares keys with ``==``, which is elementwise on tensors.
+_ORIGIN: dict[int, tuple[weakref.ref[Any], tuple[str, int, str] | None]] = {}
+
+
+def _remember(tensor: Tensor, origin: tuple[str, int, str] | None) -> None:
+    key = id(tensor)
+    _ORIGIN[key] = (weakref.ref(tensor, lambda _ref: _ORIGIN.pop(key, None)), origin)
+
+
+def _origin_of(tensor: Tensor) -> tuple[str, int, str] | None:
+    entry = _ORIGIN.get(id(tensor))
+    return entry[1] if entry is not None and entry[0]() is tensor else None
 
 
 @contextlib.contextmanager
@@ -127,10 +139,10 @@ def _check(stage: str, op: Any, subject: Any, value: Any, index: int | None = No
 def _check_forward(op: Any, inputs: Any, result: Any) -> None:
     flaw = _bad(result.data)
     origin = None
-    if flaw or result.node is not None:
+    if flaw or result.op is not None:
         origin = _user_frame()
-    if result.node is not None:
-        _ORIGIN[result.node] = origin  # type: ignore[assignment]
+    if result.op is not None:
+        _remember(result, origin)
     if not flaw:
         return
     carried = [i for i, t in enumerate(inputs) if _bad(t.data)]
@@ -142,19 +154,18 @@ def _check_forward(op: Any, inputs: Any, result: Any) -> None:
         + (f". Note: {op.note}" if op.note else ""))
 
 
-def _check_backward(op: Any, node: Any, gradient: np.ndarray, index: int | None) -> None:
+def _check_backward(op: Any, output: Tensor, gradient: np.ndarray, index: int | None) -> None:
     flaw = _bad(gradient)
     if not flaw:
         return
-    inputs = node.inputs or ()
+    inputs = output.inputs or ()
     position = 0 if index is None else index
     name = op.inputs[min(position, len(op.inputs) - 1)]
     derivative = op.derivative(position)
     rule = derivative.formula or derivative.template
-    out = node.out
-    out_range = f"; out in {_range(out)}" if out is not None else ""
+    out_range = f"; out in {_range(output.data)}" if op.uses_out else ""
     raise AnomalyError(
         f"the gradient that '{op.name}' passes back to its input '{name}' holds {flaw} in "
-        f"backward; '{op.name}' was applied {_where(_ORIGIN.get(node))}; its derivative "
+        f"backward; '{op.name}' was applied {_where(_origin_of(output))}; its derivative "
         f"d out / d {name} = {rule}; inputs: {_describe(op, inputs)}{out_range}"
         + (f". Note: {op.note}" if op.note else ""))

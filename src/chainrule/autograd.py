@@ -64,5 +64,5 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
                     "the outputs; pass allow_unused=True to get None for it")
             grads.append(None)
         else:
-            grads.append(g if isinstance(g, Tensor) else Tensor._wrap(g, None))
+            grads.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
     return tuple(grads)

@@ -38,7 +38,7 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _leaf(array: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
-    t = Tensor._wrap(array, None)
+    t = Tensor._wrap(array)
     t.name = name
     if requires_grad:
         t.requires_grad = True

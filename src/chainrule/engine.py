@@ -1,7 +1,8 @@
-"""Graph mechanics: nodes, grad mode, the iterative backward pass.
+"""Graph mechanics: recording ops, grad mode, the iterative backward pass.
 
-The engine knows nothing about particular ops. It calls an op's forward, records a
-:class:`Node` when gradients are needed, and in the backward pass walks the graph in
+The engine knows nothing about particular ops. It calls an op's forward, records the op on
+the result when gradients are needed (a tensor made by an op is its own graph node: see
+:func:`record`), and in the backward pass walks the graph in
 topological order (iteratively: no recursion on graph depth anywhere), calls each input's
 vector-Jacobian product from the registry, reduces broadcast axes back to the input's shape
 (the one place this happens) and frees the graph as it goes unless asked to retain it.
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 _EMPTY: dict[str, Any] = {}
 _Tensor: Any = None   # the Tensor class, bound by chainrule.tensor (it imports this module)
 _wrap: Any = None     # Tensor._wrap, bound with it: the hot path calls it once per op
-# NOTE: nodes are numbered as they are created. An op's inputs exist before it runs, so every
-# node's number is larger than its inputs' nodes': creation order is a topological order, and
-# the backward pass sorts by it instead of running a depth-first search.
+# NOTE: recorded tensors are numbered as they are created. An op's inputs exist before it
+# runs, so every tensor's number is larger than its inputs': creation order is a topological
+# order, and the backward pass sorts by it instead of running a depth-first search.
 _node_numbers = itertools.count()
 _new_object = object.__new__
 
@@ -74,34 +75,32 @@ def saved_versions(op: Op, inputs: Sequence[Tensor]) -> tuple[int, ...] | None:
     return tuple([inputs[i]._version for i in saved])
 
 
-class Node:
-    """One application of an op in the graph.
+def record(result: Tensor, op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> None:
+    """Make ``result`` the graph node of one application of ``op`` to ``inputs``.
 
-    ``inputs`` are the parent tensors in order (``x * x`` keeps both), ``params`` the op's
-    non-tensor arguments and ``out`` the forward result when a derivative formula reads it.
-    After a backward pass without ``retain_graph`` the node is freed: ``inputs`` becomes None.
-    A node never refers to its own output tensor, so the graph has no reference cycles and is
-    released by reference counting alone.
+    A tensor made by an op that needs a gradient carries the graph itself, in five fields:
+    ``op``; ``inputs``, the parent tensors in order (``x * x`` keeps both); ``params``, the op's
+    non-tensor arguments; ``number``, its place in creation order; and ``versions``, the
+    version counters of the inputs its backward reads. A leaf, or a tensor made without grad,
+    has ``op`` None (and only ``inputs`` None besides). After a backward pass without
+    ``retain_graph`` the graph is freed: ``inputs`` becomes None while ``op`` stays.
+
+    NOTE: one object per op, not a tensor plus a separate node: a long chain then holds half
+    the objects Python's cyclic garbage collector walks on every full collection. Edges point
+    only from a tensor to its inputs, so the graph has no reference cycles and is released by
+    reference counting alone. :func:`binary` and :func:`unary` inline this function for the
+    operators: keep the three in step.
     """
-
-    __slots__ = ("__weakref__", "inputs", "number", "op", "out", "params", "versions")
-
-    def __init__(self, op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any],
-                 out: np.ndarray | None) -> None:
-        self.op = op
-        self.inputs: tuple[Tensor, ...] | None = inputs
-        self.params = params
-        self.out = out
-        # The versions of the inputs the backward reads (see Tensor.add_ and friends); None
-        # when it reads none (add, sub, exp, ...), which keeps those ops free of the cost.
-        # NOTE: engine.apply inlines this constructor: keep the two in step.
-        self.versions = (op.zero_versions if not STATE.mutations and op.saved_inputs is not None
-                         else saved_versions(op, inputs))
-        self.number = next(_node_numbers)   # creation order (see _node_numbers)
-
-    def __repr__(self) -> str:
-        state = "freed" if self.inputs is None else f"{len(self.inputs)} inputs"
-        return f"<Node {self.op.name} ({state})>"
+    result._requires_grad = True
+    result.op = op
+    result.inputs = inputs
+    result.params = params
+    # The versions of the inputs the backward reads (see Tensor.add_ and friends); None when it
+    # reads none (add, sub, exp, ...), which keeps those ops free of the cost. Until something
+    # is modified in place every version is 0: the op's shared tuple of zeros stands for them.
+    result.versions = (op.zero_versions if not STATE.mutations and op.saved_inputs is not None
+                       else saved_versions(op, inputs))
+    result.number = next(_node_numbers)   # creation order (see _node_numbers)
 
 
 def is_grad_enabled() -> bool:
@@ -172,32 +171,21 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] = _EMPTY) -
         raise _failure(op, inputs, params, exc) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)   # NumPy returns scalars for 0-d results
-    node = None
     state = STATE
-    if state.grad_enabled:
-        for t in inputs:
-            if t._requires_grad:
-                # NOTE: Node.__init__ inlined (no Python frame per op): keep the two in step.
-                # Until something is modified in place every version is 0: the op's shared
-                # tuple of zeros then stands for them (no tuple per node).
-                node = _new_object(Node)
-                node.op = op
-                node.inputs = inputs
-                node.params = params
-                node.out = out if op.uses_out else None
-                node.versions = (op.zero_versions if not state.mutations
-                                 and op.saved_inputs is not None
-                                 else saved_versions(op, inputs))
-                node.number = next(_node_numbers)
-                break
     # NOTE: Tensor._wrap inlined (one call fewer per op): keep the two in step.
     result = _new_object(_Tensor)
     result.data = out
     result.grad = None
-    result._requires_grad = node is not None
-    result.node = node
     result.name = None
     result._version = 0
+    result._requires_grad = False
+    result.op = None
+    result.inputs = None
+    if state.grad_enabled:
+        for t in inputs:
+            if t._requires_grad:
+                record(result, op, inputs, params)
+                break
     if state.anomaly_hook is not None:
         state.anomaly_hook("forward", op, inputs, result)
     return result
@@ -212,7 +200,7 @@ def binary(op: Op, convert: Callable[[Any, Any], tuple[Tensor, Tensor]],
     functional module's rules for Python numbers and arrays). The operators ``+ - * / ** @``
     are these.
 
-    NOTE: the steps of :func:`apply` and of Node.__init__ and Tensor._wrap are repeated inline,
+    NOTE: the steps of :func:`apply`, :func:`record` and Tensor._wrap are repeated inline,
     a Python call fewer per op on the hottest path: keep apply, binary and unary in step.
     """
     forward = op.forward
@@ -239,19 +227,17 @@ def binary(op: Op, convert: Callable[[Any, Any], tuple[Tensor, Tensor]],
         result.name = None
         result._version = 0
         if state.grad_enabled and (x._requires_grad or y._requires_grad):
-            node = _new_object(Node)
-            node.op = op
-            node.inputs = inputs = (x, y)
-            node.params = _EMPTY
-            node.out = out if op.uses_out else None
-            node.versions = (op.zero_versions if fixed and not state.mutations
-                             else saved_versions(op, inputs))
-            node.number = next(_node_numbers)
             result._requires_grad = True
-            result.node = node
+            result.op = op
+            result.inputs = inputs = (x, y)
+            result.params = _EMPTY
+            result.versions = (op.zero_versions if fixed and not state.mutations
+                               else saved_versions(op, inputs))
+            result.number = next(_node_numbers)
         else:
             result._requires_grad = False
-            result.node = None
+            result.op = None
+            result.inputs = None
         if state.anomaly_hook is not None:
             state.anomaly_hook("forward", op, (x, y), result)
         return result
@@ -281,19 +267,17 @@ def unary(op: Op, convert: Callable[[Any], Tensor]) -> Callable[[Any], Tensor]:
         result.name = None
         result._version = 0
         if state.grad_enabled and x._requires_grad:
-            node = _new_object(Node)
-            node.op = op
-            node.inputs = inputs = (x,)
-            node.params = _EMPTY
-            node.out = out if op.uses_out else None
-            node.versions = (op.zero_versions if fixed and not state.mutations
-                             else saved_versions(op, inputs))
-            node.number = next(_node_numbers)
             result._requires_grad = True
-            result.node = node
+            result.op = op
+            result.inputs = inputs = (x,)
+            result.params = _EMPTY
+            result.versions = (op.zero_versions if fixed and not state.mutations
+                               else saved_versions(op, inputs))
+            result.number = next(_node_numbers)
         else:
             result._requires_grad = False
-            result.node = None
+            result.op = None
+            result.inputs = None
         if state.anomaly_hook is not None:
             state.anomaly_hook("forward", op, (x,), result)
         return result
@@ -307,7 +291,7 @@ def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _sweep(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[int]]:
-    """Tensors reachable from ``roots`` that require grad, and their node numbers (-1: a leaf).
+    """Tensors reachable from ``roots`` that require grad, and their numbers (-1: a leaf).
 
     One iterative sweep finds them: no recursion, so a graph 200,000 ops deep needs no more than
     Python's default recursion limit.
@@ -329,12 +313,11 @@ def _sweep(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[int]]:
     while stack:
         tensor = pop()
         keep(tensor)
-        node = tensor.node
-        if node is None:
+        if tensor.op is None:
             number(-1)
             continue
-        number(node.number)
-        inputs = node.inputs
+        number(tensor.number)
+        inputs = tensor.inputs
         if inputs is None:
             continue   # freed: an error only if a gradient reaches it (see run_backward)
         for parent in inputs:
@@ -347,7 +330,7 @@ def _sweep(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[int]]:
 def _wanted(roots: Sequence[Tensor], targets: set[Tensor]) -> set[Tensor] | None:
     """The tensors on a path to a target (only their gradients are needed), or None for all.
 
-    NOTE: a node is recorded only when an input requires grad, so every tensor reached leads to
+    NOTE: an op is recorded only when an input requires grad, so every tensor reached leads to
     a leaf that requires grad: when every such leaf is a target (``grad(loss, params)``, the
     common case), nothing can be pruned and the ordered pass below is skipped.
     """
@@ -358,9 +341,9 @@ def _wanted(roots: Sequence[Tensor], targets: set[Tensor]) -> set[Tensor] | None
     order = [tensors[i] for i in sorted(range(len(tensors)), key=numbers.__getitem__)]
     wanted = {t for t in order if t in targets}
     for tensor in order:
-        node = tensor.node
-        if node is not None and node.inputs is not None and tensor not in wanted:
-            for parent in node.inputs:
+        inputs = tensor.inputs
+        if inputs is not None and tensor not in wanted:
+            for parent in inputs:
                 if parent in wanted:
                     wanted.add(tensor)
                     break
@@ -391,9 +374,9 @@ def _check_root(tensor: Tensor, gradient: Any, where: str) -> Any:
     return gradient if isinstance(gradient, _Tensor) else value.astype(tensor.dtype, copy=True)
 
 
-def _freed(node: Node, where: str) -> GraphError:
+def _freed(tensor: Tensor, where: str) -> GraphError:
     return GraphError(
-        f"{where}: the graph through '{node.op.name}' was already freed by an earlier "
+        f"{where}: the graph through '{tensor.op.name}' was already freed by an earlier "
         "backward; pass retain_graph=True to the first backward (or grad) to go "
         "through the graph a second time")
 
@@ -404,8 +387,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     """The backward pass. Accumulates into leaves' ``.grad`` when ``targets`` is None,
     otherwise returns the gradients of ``targets`` by ``id`` without touching ``.grad``.
 
-    NOTE: the nodes are visited largest number first, from a heap of those a gradient has
-    reached: a node's number is larger than its inputs' nodes' (see _node_numbers), so every
+    NOTE: the tensors are visited largest number first, from a heap of those a gradient has
+    reached: a tensor's number is larger than its inputs' (see _node_numbers), so every
     consumer of a tensor is done before the tensor itself, and no topological sort of the whole
     graph is needed beforehand. Leaves receive their gradients at the end.
     """
@@ -415,14 +398,14 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     wanted = None if targets is None else _wanted(roots, target_set)
     grads: dict[Tensor, Any] = {}
     owned: set[Tensor] = set()   # whose buffers this pass allocated, safe to add into in place
-    heap: list[tuple[int, Tensor]] = []   # (-node number, tensor): numbers are unique
+    heap: list[tuple[int, Tensor]] = []   # (-number, tensor): numbers are unique
     leaves: list[Tensor] = []
     for root, seed in zip(roots, seeds):
         if root not in grads:
-            if root.node is None:
+            if root.op is None:
                 leaves.append(root)
             else:
-                heappush(heap, (-root.node.number, root))
+                heappush(heap, (-root.number, root))
         _accumulate(grads, owned, root, _as_mode(seed, create_graph), create_graph)
     results: dict[int, Any] = {}
     given: set[int] = set()   # arrays already handed out (a leaf's .grad or a result)
@@ -441,24 +424,24 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                 continue
             if target_set and tensor in target_set:
                 results[id(tensor)] = g if create_graph else _private(g, given)
-            node = tensor.node
-            inputs = node.inputs
+            inputs = tensor.inputs
             if inputs is None:
-                raise _freed(node, where)
+                raise _freed(tensor, where)
+            op = tensor.op
             if mutated:
-                versions = node.versions
-                if ((versions is not None and saved_versions(node.op, inputs) != versions)
-                        or (tensor._version and node.out is not None)):
-                    _check_versions(node, tensor, where)
+                versions = tensor.versions
+                if ((versions is not None and saved_versions(op, inputs) != versions)
+                        or (tensor._version and op.uses_out)):
+                    _check_versions(tensor, where)
             if create_graph:
-                for parent in _propagate_graph(node, g, grads, wanted):
-                    if parent.node is None:
+                for parent in _propagate_graph(tensor, g, grads, wanted):
+                    if parent.op is None:
                         leaves.append(parent)
                     else:
-                        heappush(heap, (-parent.node.number, parent))
+                        heappush(heap, (-parent.number, parent))
             else:
-                # NOTE: the plain backward, inlined: it runs once per node of every graph.
-                op = node.op
+                # NOTE: the plain backward, inlined: it runs once per recorded op of every
+                # graph.
                 vjps = op.numpy_vjps
                 n = len(inputs)
                 args = None   # the inputs' arrays, gathered for the first vjp that reads them
@@ -479,22 +462,21 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                             args = ((inputs[0].data,) if n == 1 else
                                     (inputs[0].data, inputs[1].data) if n == 2 else
                                     tuple([t.data for t in inputs]))
-                        gi = vjp(g, args, node.out, node.params, i)
+                        gi = vjp(g, args, tensor.data, tensor.params, i)
                     pdata = parent.data
                     if gi.shape != pdata.shape:
                         gi = _np_sum_to(gi, pdata.shape)
                     if gi.dtype is not pdata.dtype and gi.dtype != pdata.dtype:
                         gi = gi.astype(pdata.dtype)
                     if hook is not None:
-                        hook("backward", op, node, gi, i)
+                        hook("backward", op, tensor, gi, i)
                     previous = grads.get(parent)
                     if previous is None:
                         grads[parent] = gi
-                        pnode = parent.node
-                        if pnode is None:
+                        if parent.op is None:
                             leaves.append(parent)
                         else:
-                            heappush(heap, (-pnode.number, parent))
+                            heappush(heap, (-parent.number, parent))
                     elif parent in owned:
                         # NOTE: rebinding keeps 0-d results right: NumPy returns a new scalar
                         # there instead of adding in place.
@@ -504,8 +486,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
                         grads[parent] = previous + gi
                         owned.add(parent)
             if not retain_graph:
-                node.inputs = None
-                node.out = None
+                tensor.inputs = None
         for leaf in leaves:
             g = take(leaf)
             if wanted is not None and leaf not in wanted:
@@ -519,17 +500,17 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     return results
 
 
-def _check_versions(node: Node, output: Tensor, where: str) -> None:
-    """Refuse to differentiate through values modified in place after the node saved them.
+def _check_versions(output: Tensor, where: str) -> None:
+    """Refuse to differentiate through values modified in place after an op saved them.
 
     NOTE: the alternative, computing with the modified values, gives a silently wrong gradient.
     """
-    op, inputs = node.op, node.inputs
-    assert inputs is not None
+    op, inputs = output.op, output.inputs
+    assert op is not None and inputs is not None
     saved = range(len(inputs)) if op.saved_inputs is None else op.saved_inputs
     checks = [(inputs[i], v, f"input {i} ('{op.inputs[min(i, len(op.inputs) - 1)]}')")
-              for i, v in zip(saved, node.versions or ())]
-    if node.out is not None:
+              for i, v in zip(saved, output.versions or ())]
+    if op.uses_out:
         checks.append((output, 0, "its output"))
     for tensor, expected, role in checks:
         if tensor._version != expected:
@@ -543,7 +524,7 @@ def _check_versions(node: Node, output: Tensor, where: str) -> None:
 
 def _as_mode(value: Any, create_graph: bool) -> Any:
     if create_graph:
-        return value if isinstance(value, _Tensor) else _wrap(value, None)
+        return value if isinstance(value, _Tensor) else _wrap(value)
     return value.data if isinstance(value, _Tensor) else value
 
 
@@ -553,17 +534,14 @@ def _not_differentiable(op: Op, i: int) -> GraphError:
                       "requires grad; detach() it before passing it in")
 
 
-def _propagate_graph(node: Node, g: Any, grads: dict[Tensor, Any],
+def _propagate_graph(output: Tensor, g: Any, grads: dict[Tensor, Any],
                      wanted: set[Tensor] | None) -> list[Tensor]:
-    """One node of a backward that is itself recorded (``create_graph=True``); returns the
+    """One op of a backward that is itself recorded (``create_graph=True``); returns the
     inputs that received their first gradient."""
-    op = node.op
-    inputs = node.inputs
-    assert inputs is not None
+    op = output.op
+    inputs = output.inputs
+    assert op is not None and inputs is not None
     vjps = op.tensor_vjps()
-    # NOTE: the node holds only the output's array, not the output tensor (that would be a
-    # reference cycle), so a differentiable ``out`` is recomputed from the inputs.
-    out: Any = apply(op, inputs, node.params) if op.uses_out else None
     last = len(vjps) - 1
     hook = STATE.anomaly_hook
     first: list[Tensor] = []
@@ -573,13 +551,13 @@ def _propagate_graph(node: Node, g: Any, grads: dict[Tensor, Any],
         vjp = vjps[i if i < last else last]
         if vjp is None:
             raise _not_differentiable(op, i)
-        gi = vjp(g, inputs, out, node.params, i)
+        gi = vjp(g, inputs, output, output.params, i)
         if gi.shape != parent.shape:
             gi = _tensor_sum_to(gi, parent.shape)
         if gi.dtype != parent.dtype:
             gi = gi.astype(parent.dtype)
         if hook is not None:
-            hook("backward", op, node, gi, i)
+            hook("backward", op, output, gi, i)
         if parent not in grads:
             first.append(parent)
         _accumulate(grads, set(), parent, gi, True)
@@ -627,9 +605,9 @@ def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool, given: set[int]) 
         return
     g = _private(g, given)
     if leaf.grad is None:
-        leaf.grad = _wrap(g, None)
+        leaf.grad = _wrap(g)
     else:
-        leaf.grad = _wrap(leaf.grad.data + g, None)
+        leaf.grad = _wrap(leaf.grad.data + g)
 
 
 def check_differentiable(data: np.ndarray, where: str) -> None:

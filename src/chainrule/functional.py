@@ -40,7 +40,7 @@ def raw(value: Any) -> Any:
 
 def constant(array: Any) -> Tensor:
     """A tensor that never requires grad (comparison results, masks, indices)."""
-    return Tensor._wrap(np.asarray(array), None)
+    return Tensor._wrap(np.asarray(array))
 
 
 #: Shared constants for Python numbers, one table per common float dtype, keyed by the value:
@@ -59,7 +59,7 @@ def _float_constant(value: Any, dtype: np.dtype[Any]) -> Tensor:
     # NOTE: in one float dtype equal numbers convert alike (1, 1.0 and True), so the value is
     # the key; zero stays out (0.0 == -0.0 but the sign matters), NaN never finds itself.
     if table is None or not value:
-        return Tensor._wrap(np.asarray(value, dtype=dtype), None)
+        return Tensor._wrap(np.asarray(value, dtype=dtype))
     shared = table.get(value)
     if shared is None:
         shared = SharedConstant.of(np.asarray(value, dtype=dtype))
@@ -78,14 +78,14 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, np.ndarray):
-        return Tensor._wrap(value, None)
+        return Tensor._wrap(value)
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
             return _float_constant(value, like.data.dtype)
         if isinstance(value, (float, np.floating)):
             return _float_constant(value, DEFAULT_FLOAT)
         dtype = None if like is None else np.result_type(like.dtype, type(value))
-        return Tensor._wrap(np.asarray(value, dtype=dtype), None)
+        return Tensor._wrap(np.asarray(value, dtype=dtype))
     return Tensor(value)
 
 

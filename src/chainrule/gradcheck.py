@@ -26,7 +26,7 @@ FULL_JACOBIAN_LIMIT = 64   # input and output elements up to which the whole Jac
 def _outputs(fn: Callable[..., Any], inputs: Sequence[Tensor]) -> list[Tensor]:
     out = fn(*inputs)
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    return [o if isinstance(o, Tensor) else Tensor._wrap(np.zeros(()), None) for o in outs]
+    return [o if isinstance(o, Tensor) else Tensor._wrap(np.zeros(())) for o in outs]
 
 
 def _flat_outputs(fn: Callable[..., Any], inputs: Sequence[Tensor]) -> np.ndarray:
@@ -52,8 +52,7 @@ def _seeded(fn: Callable[..., Any], inputs: Sequence[Tensor], v: np.ndarray, *,
         n = o.data.size
         if o.requires_grad:
             live.append(o)
-            seeds.append(Tensor._wrap(v[offset:offset + n].reshape(o.shape).astype(o.dtype),
-                                      None))
+            seeds.append(Tensor._wrap(v[offset:offset + n].reshape(o.shape).astype(o.dtype)))
         offset += n
     wrt = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     if not live:

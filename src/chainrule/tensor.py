@@ -1,4 +1,4 @@
-"""The Tensor: an ndarray, a gradient slot and the node that made it.
+"""The Tensor: an ndarray, a gradient slot and, when an op made it, its place in the graph.
 
 Operators and methods only dispatch to :mod:`chainrule.functional`; the arithmetic lives in the
 op registry and the graph mechanics in :mod:`chainrule.engine`.
@@ -20,6 +20,7 @@ import numpy as np
 
 from . import engine
 from .errors import DTypeError, GraphError, ShapeError
+from .ops.registry import Op
 
 #: Default dtype for Python floats, as in PyTorch.
 DEFAULT_FLOAT = np.dtype(np.float32)
@@ -64,7 +65,14 @@ class Tensor:
         name: a label shown by the explainer and the graph drawing (e.g. ``"W1"``).
     """
 
-    __slots__ = ("__weakref__", "_requires_grad", "_version", "data", "grad", "name", "node")
+    # NOTE: ``op``, ``inputs``, ``params``, ``number`` and ``versions`` are the graph: a tensor
+    # made by an op is its own node (see chainrule.engine.record). A leaf has op None and
+    # inputs None, and the other three unset.
+    __slots__ = ("__weakref__", "_requires_grad", "_version", "data", "grad", "inputs", "name",
+                 "number", "op", "params", "versions")
+    params: dict[str, Any]
+    number: int
+    versions: tuple[int, ...] | None
     # NOTE: makes ``ndarray + Tensor`` call Tensor.__radd__ instead of broadcasting the Tensor
     # as an object inside a NumPy ufunc.
     __array_ufunc__ = None
@@ -73,7 +81,8 @@ class Tensor:
                  name: str | None = None) -> None:
         self.data: np.ndarray = to_array(data, dtype)
         self.grad: Tensor | None = None
-        self.node: engine.Node | None = None
+        self.op: Op | None = None
+        self.inputs: tuple[Tensor, ...] | None = None
         self.name = name
         self._requires_grad = False
         self._version = 0   # bumped by every in-place method; checked by backward
@@ -81,13 +90,14 @@ class Tensor:
             self.requires_grad = True
 
     @staticmethod
-    def _wrap(data: np.ndarray, node: engine.Node | None) -> Tensor:
-        """Make a tensor around an array without copying or checking (internal fast path)."""
+    def _wrap(data: np.ndarray) -> Tensor:
+        """Make a leaf tensor around an array without copying or checking (internal fast path)."""
         t = _new_object(Tensor)
         t.data = data
         t.grad = None
-        t._requires_grad = node is not None
-        t.node = node
+        t._requires_grad = False
+        t.op = None
+        t.inputs = None
         t.name = None
         t._version = 0
         return t
@@ -101,11 +111,11 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value and not self._requires_grad:
-            if self.node is not None:
+            if self.op is not None:
                 raise GraphError("requires_grad: only leaf tensors can change requires_grad; "
                                  "use .detach().requires_grad_() for a new leaf")
             engine.check_differentiable(self.data, "requires_grad")
-        elif not value and self.node is not None:
+        elif not value and self.op is not None:
             raise GraphError("requires_grad: a tensor computed from tensors that require grad "
                              "cannot be switched off; use .detach()")
         self._requires_grad = bool(value)
@@ -118,12 +128,17 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors created by the user rather than by an op."""
-        return self.node is None
+        return self.op is None
 
     @property
-    def grad_fn(self) -> engine.Node | None:
-        """The node that produced this tensor (None for leaves), as in PyTorch."""
-        return self.node
+    def grad_fn(self) -> Op | None:
+        """The op that produced this tensor (None for leaves), as ``grad_fn`` in PyTorch.
+
+        >>> import chainrule as cr
+        >>> (cr.tensor([1.0], requires_grad=True) * 2).grad_fn
+        Op('mul')
+        """
+        return self.op
 
     def backward(self, gradient: Any = None, retain_graph: bool = False,
                  create_graph: bool = False) -> None:
@@ -138,7 +153,7 @@ class Tensor:
         An in-place method on the result copies the data first, so it never changes this
         tensor (whose values a graph may have saved) behind the engine's back.
         """
-        t = Tensor._wrap(self.data.view(), None)
+        t = Tensor._wrap(self.data.view())
         t.name = self.name
         return t
 
@@ -313,8 +328,8 @@ class Tensor:
             extras.append(f"dtype={self.dtype}")
         if self.name:
             extras.append(f"name={self.name!r}")
-        if self.node is not None:
-            extras.append(f"grad_fn=<{self.node.op.name}>")
+        if self.op is not None:
+            extras.append(f"grad_fn=<{self.op.name}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -473,11 +488,11 @@ class SharedConstant(Tensor):
     value and dtype, shared by every graph that uses it.
 
     It never requires grad and refuses in-place changes, so sharing it cannot change one graph
-    through another. Nodes keep it as their input like any other tensor.
+    through another. Graphs keep it as an input like any other tensor.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
-    >>> (x * 3.0).node.inputs[1] is (x * 3.0).node.inputs[1]
+    >>> (x * 3.0).inputs[1] is (x * 3.0).inputs[1]
     True
     """
 
@@ -490,7 +505,8 @@ class SharedConstant(Tensor):
         shared = _new_object(SharedConstant)
         shared.data = array
         shared.grad = None
-        shared.node = None
+        shared.op = None
+        shared.inputs = None
         shared.name = None
         shared._requires_grad = False
         shared._version = 0

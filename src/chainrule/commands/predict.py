@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                          "columns it was trained on")
     X = (X - tensors["data.mean"]) / tensors["data.std"]
     with no_grad():
-        out = model(Tensor._wrap(X.astype(info["dtype"]), None))
+        out = model(Tensor._wrap(X.astype(info["dtype"])))
     classes: list[str] = info["classes"]
     if info["kind"] != "classify":
         values = out.data

@@ -90,4 +90,4 @@ class DataLoader:
             rows = [self.dataset[int(i)] for i in indices]
             rows = [r if isinstance(r, tuple) else (r,) for r in rows]
             columns = [np.stack([np.asarray(r[j]) for r in rows]) for j in range(len(rows[0]))]
-        return tuple(Tensor._wrap(np.ascontiguousarray(c), None) for c in columns)
+        return tuple(Tensor._wrap(np.ascontiguousarray(c)) for c in columns)

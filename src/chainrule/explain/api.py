@@ -157,7 +157,7 @@ def _notes(ctx: Context) -> list[Block]:
     notes: dict[str, str] = {}
     g = ctx.graph
     for group in g.groups:
-        op = g.tensors[group.child].node.op
+        op = g.tensors[group.child].op
         formula = op.derivative(group.position).formula
         if "convention" in op.note and (formula is None or _piecewise(formula)):
             notes[op.name] = op.note

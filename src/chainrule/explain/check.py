@@ -29,6 +29,7 @@ from . import symbolic as S
 from .graph import adjoints
 
 if TYPE_CHECKING:
+    from ..tensor import Tensor
     from .api import Derivation
 
 #: Candidates whose values differ by less than this are the same explanation.
@@ -74,17 +75,17 @@ def _forms(op: Any, position: int) -> Iterator[tuple[str, S.Expr]]:
         yield "registry", S.simplify(S.parse(entry.formula))
 
 
-def _evaluate_at(expr: S.Expr, node: Any, child_shape: tuple[int, ...],
-                 o: np.ndarray) -> np.ndarray | None:
+def _evaluate_at(expr: S.Expr, child: Tensor, o: np.ndarray) -> np.ndarray | None:
+    """``expr`` over the inputs, output and params of the op that made ``child``, at ``o``."""
+    op, inputs = child.op, child.inputs
+    assert op is not None and inputs is not None
     env: dict[str, Any] = {n: t.data.astype(np.float64) if t.data.dtype.kind == "f" else t.data
-                           for n, t in zip(node.op.inputs, node.inputs)}
-    env["out"] = np.asarray(node.out if node.out is not None
-                            else node.op.forward(*[t.data for t in node.inputs], **node.params),
-                            dtype=np.float64)
-    env.update({k: v for k, v in node.params.items() if isinstance(v, (int, float))})
+                           for n, t in zip(op.inputs, inputs)}
+    env["out"] = np.asarray(child.data, dtype=np.float64)
+    env.update({k: v for k, v in child.params.items() if isinstance(v, (int, float))})
     try:
         value = np.asarray(S.evaluate(expr, env), dtype=np.float64)
-        return np.broadcast_to(value, child_shape).ravel()[o]
+        return np.broadcast_to(value, child.shape).ravel()[o]
     except (S.Unsupported, KeyError, ValueError, TypeError):
         return None
 
@@ -93,24 +94,24 @@ def _formula_candidates(d: Derivation) -> Iterator[_Candidate]:
     graph = d.graph
     by_op: dict[tuple[str, int], list[int]] = {}
     for n, g in enumerate(graph.groups):
-        node = graph.tensors[g.child].node
-        if node.op.elementwise:
-            by_op.setdefault((node.op.name, g.position), []).append(n)
+        op = graph.tensors[g.child].op
+        if op is not None and op.elementwise:
+            by_op.setdefault((op.name, g.position), []).append(n)
     for (name, position), numbers in by_op.items():
         first = graph.groups[numbers[0]]
-        node = graph.tensors[first.child].node
+        child = graph.tensors[first.child]
+        op, inputs = child.op, child.inputs
+        assert op is not None and inputs is not None
         ctx = d.context
-        env = {n: ctx.operand(t, (0,) * t.ndim) for n, t in zip(node.op.inputs, node.inputs)}
+        env = {n: ctx.operand(t, (0,) * t.ndim) for n, t in zip(op.inputs, inputs)}
         # Symbols for the message: the first pair's quantities.
         o_idx = tuple(int(v) for v in np.unravel_index(int(first.o[0]),
                                                        graph.tensors[first.child].shape))
-        env = {n: ctx.operand(t, _src(o_idx, t.shape)) for n, t in
-               zip(node.op.inputs, node.inputs)}
-        env["out"] = ctx.operand(graph.tensors[first.child], o_idx)
-        for form_name, form in _forms(node.op, position):
-            right = [_evaluate_at(form, graph.tensors[graph.groups[n].child].node,
-                                  graph.tensors[graph.groups[n].child].shape,
-                                  graph.groups[n].o) for n in numbers]
+        env = {n: ctx.operand(t, _src(o_idx, t.shape)) for n, t in zip(op.inputs, inputs)}
+        env["out"] = ctx.operand(child, o_idx)
+        for form_name, form in _forms(op, position):
+            right = [_evaluate_at(form, graph.tensors[graph.groups[n].child], graph.groups[n].o)
+                     for n in numbers]
             if any(r is None or not np.allclose(r, graph.groups[n].d, rtol=1e-9, atol=1e-300)
                    for r, n in zip(right, numbers)):
                 continue   # this form does not give the engine's numbers here (a kink)
@@ -119,8 +120,7 @@ def _formula_candidates(d: Derivation) -> Iterator[_Candidate]:
                 override = {}
                 for n in numbers:
                     g = graph.groups[n]
-                    values = _evaluate_at(wrong, graph.tensors[g.child].node,
-                                          graph.tensors[g.child].shape, g.o)
+                    values = _evaluate_at(wrong, graph.tensors[g.child], g.o)
                     if values is None or not np.all(np.isfinite(values)):
                         break
                     override[n] = values
@@ -129,7 +129,7 @@ def _formula_candidates(d: Derivation) -> Iterator[_Candidate]:
                     value = float(adj[graph.wrt][0])
                     shown_wrong = S.to_text(S.simplify(S.substitute(wrong, env)))
                     where = f"∂{env['out'].text if isinstance(env['out'], S.Sym) else 'out'}" \
-                        f"/∂{_name(env, node.op.inputs[min(position, len(node.op.inputs) - 1)])}"
+                        f"/∂{_name(env, op.inputs[min(position, len(op.inputs) - 1)])}"
                     yield _Candidate(
                         "local factor",
                         f"{slip} in the derivative of {name} ({where}, {form_name} form): "

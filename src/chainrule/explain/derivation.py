@@ -63,7 +63,7 @@ class Context:
         for n, t in enumerate(tensors):
             if t.name or n == graph.loss:
                 continue
-            kind = "c" if t.node is None and not t.requires_grad else "v"
+            kind = "c" if t.op is None and not t.requires_grad else "v"
             counts[kind] += 1
             self.auto[n] = f"{kind}{counts[kind]}"
         # pair lookup: parent element -> steps leaving it
@@ -72,7 +72,7 @@ class Context:
             for i, (k, _o) in enumerate(zip(g.k.tolist(), g.o.tolist())):
                 self.out_steps.setdefault((g.parent, k), []).append((gn, i))
         named_inside = any(tensors[t].name for t in graph.active
-                           if t not in (graph.wrt, graph.loss) and tensors[t].node is not None)
+                           if t not in (graph.wrt, graph.loss) and tensors[t].op is not None)
         self.collapse = named_inside if collapse is None else collapse
         self._edges: dict[Elem, list[Edge]] = {}
         self._formula: dict[Step, S.Expr] = {}
@@ -99,30 +99,30 @@ class Context:
         t = self.position.get(id(tensor))
         flat = int(np.ravel_multi_index(index, tensor.shape)) if tensor.ndim else 0
         value = float(np.asarray(tensor.data, dtype=np.float64).reshape(-1)[flat])
-        if t is None or (not tensor.name and tensor.node is None and not tensor.requires_grad
+        if t is None or (not tensor.name and tensor.op is None and not tensor.requires_grad
                          and tensor.data.size == 1):
             return S.Num(value) if value >= 0 else S.Neg(S.Num(-value))
-        node = tensor.node
+        op = tensor.op
         hidden = not tensor.name and t != self.graph.loss and (
             not self.graph.downstream[t] or not self.shown(t))
-        if hidden and node is not None and not node.op.elementwise and depth < _MAX_DEPTH:
-            source = _alias(node, tensor, index)
+        if hidden and op is not None and not op.elementwise and depth < _MAX_DEPTH:
+            source = _alias(tensor, index)
             if source is not None:
                 return self.operand(source[0], source[1], depth + 1)
-        if hidden and node is not None and node.op.elementwise and depth < _MAX_DEPTH:
+        if hidden and op is not None and op.elementwise and depth < _MAX_DEPTH:
             env = {name: self.operand(inp, source_index(index, inp.shape), depth + 1)
-                   for name, inp in zip(node.op.inputs, node.inputs)}
-            env.update(self._params(node))
+                   for name, inp in zip(op.inputs, tensor.inputs or ())}
+            env.update(self._params(tensor.params))
             try:
-                return S.substitute(S.parse(node.op.expr), env)
+                return S.substitute(S.parse(op.expr), env)
             except S.Unsupported:
                 pass
         return self.sym(t, flat)
 
     @staticmethod
-    def _params(node: Any) -> dict[str, S.Expr]:
+    def _params(params: dict[str, Any]) -> dict[str, S.Expr]:
         out: dict[str, S.Expr] = {}
-        for name, value in node.params.items():
+        for name, value in params.items():
             if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
                 out[name] = S.Num(float(value)) if value >= 0 else S.Neg(S.Num(-float(value)))
         return out
@@ -139,13 +139,13 @@ class Context:
         g = self.graph.groups[gn]
         child = self.graph.tensors[g.child]
         parent = self.graph.tensors[g.parent]
-        node = child.node
-        op = node.op
+        op, inputs = child.op, child.inputs
+        assert op is not None and inputs is not None
         entry = op.derivative(g.position)
         value = float(g.d[i])
         o_idx = tuple(int(v) for v in np.unravel_index(int(g.o[i]), child.shape))
         k_idx = tuple(int(v) for v in np.unravel_index(int(g.k[i]), parent.shape))
-        names = op.inputs if not op.variadic else tuple(f"x{n}" for n in range(len(node.inputs)))
+        names = op.inputs if not op.variadic else tuple(f"x{n}" for n in range(len(inputs)))
         template = entry.template or entry.formula or "?"
         # NOTE: a prose template that says the derivative is 1 ("1 (same element, new
         # position)") is the number 1 wherever it holds; it then simplifies away in products.
@@ -155,16 +155,16 @@ class Context:
             if entry.formula is not None:
                 used = formula_names(entry.formula)   # only what the formula reads
                 env = {name: self.operand(inp, source_index(o_idx, inp.shape))
-                       for name, inp in zip(names, node.inputs) if name in used}
+                       for name, inp in zip(names, inputs) if name in used}
                 if "out" in used:
                     env["out"] = self.operand(child, o_idx)
-                env.update(self._params(node))
+                env.update(self._params(child.params))
                 expr = S.substitute(S.parse(entry.formula), env)
             elif entry is not NOT_DIFFERENTIABLE:
                 source = entry.template
                 if entry.element is not None:
-                    source = entry.element(o_idx, k_idx, tuple(t.shape for t in node.inputs),
-                                           node.params)
+                    source = entry.element(o_idx, k_idx, tuple(t.shape for t in inputs),
+                                           child.params)
 
                 def resolve(sub: ast.Subscript) -> S.Expr:
                     if not isinstance(sub.value, ast.Name):
@@ -174,7 +174,7 @@ class Context:
                         return self.operand(child, o_idx)
                     if var not in names:
                         raise S.Unsupported(var)
-                    operand = node.inputs[names.index(var)]
+                    operand = inputs[names.index(var)]
                     if entry.element is None:   # template letters: the differentiated element
                         if operand is not parent:
                             raise S.Unsupported(var)
@@ -252,25 +252,24 @@ class Context:
         return float(adj[self.graph.wrt][0]) if self.graph.wrt in adj else 0.0
 
 
-def _alias(node: Any, tensor: Tensor, index: tuple[int, ...]
-           ) -> tuple[Tensor, tuple[int, ...]] | None:
+def _alias(tensor: Tensor, index: tuple[int, ...]) -> tuple[Tensor, tuple[int, ...]] | None:
     """The input element that ``tensor[index]`` merely copies (transpose, reshape, slice...).
 
     Found generically: the op's backward of a one-hot gradient is a one-hot of value 1 in
     exactly one input. Returns None for anything else (sums, products, ...).
     """
-    if node.inputs is None:
+    op, inputs = tensor.op, tensor.inputs
+    if op is None or inputs is None:
         return None
     g = np.zeros(tensor.shape, dtype=np.float64)
     g[index] = 1.0
     found = None
-    op = node.op
-    args = tuple(t.data for t in node.inputs)
-    for position, parent in enumerate(node.inputs):
+    args = tuple(t.data for t in inputs)
+    for position, parent in enumerate(inputs):
         vjp = op.numpy_vjps[min(position, len(op.numpy_vjps) - 1)]
         if vjp is None:
             continue
-        gi = np.asarray(vjp(g, args, node.out, node.params, position))
+        gi = np.asarray(vjp(g, args, tensor.data, tensor.params, position))
         if gi.shape != parent.shape:
             gi = engine.sum_to(gi, parent.shape)
         hits = np.flatnonzero(gi)

@@ -25,7 +25,6 @@ order exactly as backpropagation does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -44,7 +43,7 @@ class Group:
 
     child: int          # position of the child tensor in ElementGraph.tensors
     parent: int
-    position: int       # which input of the child's node
+    position: int       # which input of the child's op
     k: np.ndarray       # flat indices into the parent
     o: np.ndarray       # flat indices into the child
     d: np.ndarray       # local derivatives
@@ -78,8 +77,7 @@ class ElementGraph:
 
 def graph_order(loss: Tensor) -> list[Tensor]:
     """Every tensor the loss was computed from (constants included), inputs first."""
-    node = loss.node
-    if node is None:
+    if loss.op is None:
         raise GraphError("explain: the loss has no graph: it was computed from tensors that do "
                          "not require grad (or under no_grad()); create the parameters with "
                          "requires_grad=True")
@@ -95,39 +93,41 @@ def graph_order(loss: Tensor) -> list[Tensor]:
             continue
         seen.add(id(tensor))
         stack.append((tensor, True))
-        if tensor.node is not None:
-            if tensor.node.inputs is None:
+        if tensor.op is not None:
+            if tensor.inputs is None:
                 raise GraphError(
-                    f"explain: the graph through '{tensor.node.op.name}' was freed by an earlier "
+                    f"explain: the graph through '{tensor.op.name}' was freed by an earlier "
                     "backward() or grad(); build the loss again, or pass retain_graph=True to "
                     "that call so the graph can still be explained")
-            for parent in reversed(tensor.node.inputs):
+            for parent in reversed(tensor.inputs):
                 if id(parent) not in seen:
                     stack.append((parent, False))
     return order
 
 
-def _elementwise_pairs(node: Any, position: int, child: Tensor, parent: Tensor,
+def _elementwise_pairs(position: int, child: Tensor, parent: Tensor,
                        mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     source = np.broadcast_to(np.arange(parent.data.size).reshape(parent.shape),
                              child.shape).ravel()
     o = np.flatnonzero(mask[source])
     k = source[o]
-    op = node.op
+    op, inputs = child.op, child.inputs
+    assert op is not None and inputs is not None
     vjp = op.numpy_vjps[min(position, len(op.numpy_vjps) - 1)]
     if vjp is None:
         raise GraphError(f"explain: input {position} of '{op.name}' is not differentiable")
-    args = tuple(t.data for t in node.inputs)
-    local = vjp(np.ones(child.shape, dtype=child.dtype), args, node.out, node.params, position)
+    args = tuple(t.data for t in inputs)
+    local = vjp(np.ones(child.shape, dtype=child.dtype), args, child.data, child.params, position)
     d = np.broadcast_to(np.asarray(local, dtype=np.float64), child.shape).ravel()[o]
     return k, o, d
 
 
-def _vjp(node: Any, position: int, parent: Tensor, g: np.ndarray) -> np.ndarray:
-    op = node.op
+def _vjp(child: Tensor, position: int, parent: Tensor, g: np.ndarray) -> np.ndarray:
+    op, inputs = child.op, child.inputs
+    assert op is not None and inputs is not None
     vjp = op.numpy_vjps[min(position, len(op.numpy_vjps) - 1)]
-    args = tuple(t.data for t in node.inputs)
-    gi = np.asarray(vjp(g, args, node.out, node.params, position))
+    args = tuple(t.data for t in inputs)
+    gi = np.asarray(vjp(g, args, child.data, child.params, position))
     if gi.shape != parent.shape:
         gi = engine.sum_to(gi, parent.shape)
     return gi
@@ -141,16 +141,17 @@ class _Jvp:
     pass through it with t as the seed.
     """
 
-    def __init__(self, node: Any, position: int, child: Tensor, parent: Tensor) -> None:
-        op = node.op
+    def __init__(self, position: int, child: Tensor, parent: Tensor) -> None:
+        op, inputs = child.op, child.inputs
+        assert op is not None and inputs is not None
         vjp = op.tensor_vjps()[min(position, len(op.numpy_vjps) - 1)]
-        args = tuple(Tensor._wrap(t.data, None) for t in node.inputs)
-        out = Tensor._wrap(child.data, None)
+        args = tuple(Tensor._wrap(t.data) for t in inputs)
+        out = Tensor._wrap(child.data)
         self.shape = child.shape
         self.dtype = child.dtype
         self.u = Tensor(np.zeros(child.shape, dtype=child.dtype), requires_grad=True)
         with engine.set_grad_enabled(True):
-            gi = vjp(self.u, args, out, node.params, position)
+            gi = vjp(self.u, args, out, child.params, position)
             if gi.shape != parent.shape:
                 from ..functional import sum_to
 
@@ -167,12 +168,12 @@ class _Jvp:
         return np.zeros(self.shape) if jt is None else jt.data
 
 
-def _structural_pairs(node: Any, position: int, child: Tensor, parent: Tensor,
+def _structural_pairs(position: int, child: Tensor, parent: Tensor,
                       active: np.ndarray, rng: np.random.Generator
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     size_in = parent.data.size
     ks, os_, ds = [], [], []
-    jvp = _Jvp(node, position, child, parent)
+    jvp = _Jvp(position, child, parent)
 
     def column(kk: int) -> None:
         tangent = np.zeros(size_in)
@@ -198,7 +199,7 @@ def _structural_pairs(node: Any, position: int, child: Tensor, parent: Tensor,
             for oo in reached:
                 g = np.zeros(child.data.size, dtype=child.dtype)
                 g[oo] = 1
-                row = _vjp(node, position, parent, g.reshape(child.shape)).ravel()[active]
+                row = _vjp(child, position, parent, g.reshape(child.shape)).ravel()[active]
                 hit = np.flatnonzero(row)
                 ks.append(active[hit])
                 os_.append(np.full(hit.size, oo))
@@ -227,20 +228,19 @@ def build(loss: Tensor, wrt: Tensor, index: tuple[int, ...]) -> ElementGraph:
     rng = np.random.default_rng(_RNG_SEED)
     for c in range(w + 1, len(tensors)):
         child = tensors[c]
-        node = child.node
-        if node is None:
+        if child.op is None or child.inputs is None:
             continue
         reached: list[np.ndarray] = []
-        for position, parent in enumerate(node.inputs):
+        for position, parent in enumerate(child.inputs):
             p = position_of[id(parent)]
             if not downstream[p]:
                 continue
-            if node.op.elementwise:
+            if child.op.elementwise:
                 mask = np.zeros(parent.data.size, dtype=bool)
                 mask[active[p]] = True
-                k, o, d = _elementwise_pairs(node, position, child, parent, mask)
+                k, o, d = _elementwise_pairs(position, child, parent, mask)
             else:
-                k, o, d = _structural_pairs(node, position, child, parent, active[p], rng)
+                k, o, d = _structural_pairs(position, child, parent, active[p], rng)
             groups.append(Group(c, p, position, k, o, d))
             reached.append(o)
         if reached:
@@ -299,12 +299,12 @@ def replay(graph: ElementGraph, value: np.ndarray) -> float:
     with engine.no_grad():
         for n, t in enumerate(tensors):
             if n == graph.wrt:
-                values.append(Tensor._wrap(np.asarray(value, dtype=np.float64), None))
-            elif t.node is None or not graph.downstream[n]:
+                values.append(Tensor._wrap(np.asarray(value, dtype=np.float64)))
+            elif t.op is None or not graph.downstream[n]:
                 data = t.data
                 values.append(Tensor._wrap(
-                    data.astype(np.float64) if data.dtype.kind == "f" else data, None))
+                    data.astype(np.float64) if data.dtype.kind == "f" else data))
             else:
-                inputs = tuple(values[position_of[id(p)]] for p in t.node.inputs)
-                values.append(engine.apply(t.node.op, inputs, t.node.params))
+                inputs = tuple(values[position_of[id(p)]] for p in t.inputs)
+                values.append(engine.apply(t.op, inputs, t.params))
     return float(values[-1].data.reshape(-1)[0])

@@ -186,8 +186,8 @@ def quantities(ctx: Context, elems: list[Elem]) -> Table:
         name = tensor.name or ("L" if t == ctx.graph.loss else ctx.auto.get(t, "v"))
         index = np.unravel_index(flat, tensor.shape) if tensor.ndim else ()
         where = f"{name}[{', '.join(str(int(i)) for i in index)}]" if tensor.ndim else name
-        if tensor.node is not None:
-            where += f" ({tensor.node.op.name})"
+        if tensor.op is not None:
+            where += f" ({tensor.op.name})"
         table.rows.append([sym, where, _num(sym.value)])
     return table
 

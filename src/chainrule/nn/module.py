@@ -162,7 +162,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor._wrap(np.zeros_like(p.data), None)
+                p.grad = Tensor._wrap(np.zeros_like(p.data))
 
     def to(self, dtype: Any) -> Module:
         """Convert every parameter to ``dtype`` (e.g. ``np.float64`` for gradient checks)."""

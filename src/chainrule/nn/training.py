@@ -277,7 +277,7 @@ class Trainer:
         """Loss and accuracy on data already standardised, in evaluation mode."""
         self.model.eval()
         with no_grad():
-            out = self.model(Tensor._wrap(np.asarray(X, dtype=self.dtype), None))
+            out = self.model(Tensor._wrap(np.asarray(X, dtype=self.dtype)))
             target = y if y.dtype.kind == "i" else y.astype(self.dtype)
             loss = float(self.task.loss(out, target).data)
         self.model.train()

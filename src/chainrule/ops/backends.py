@@ -122,7 +122,7 @@ def tensor_backend() -> SimpleNamespace:
         def sign(t: Any) -> Tensor:
             # NOTE: sign is piecewise constant, so its derivative is zero almost everywhere:
             # a constant tensor is the exact derivative, not an approximation.
-            return Tensor._wrap(np.sign(raw(t)), None)
+            return Tensor._wrap(np.sign(raw(t)))
 
         def expand_reduced(g: Any, shape: tuple[int, ...], axis: tuple[int, ...] | None,
                            keepdims: bool) -> Tensor:

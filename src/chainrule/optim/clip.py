@@ -49,5 +49,5 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     coef = min(max_norm / (total + 1e-6), 1.0)
     for p in grads:
         g = p.grad.data  # type: ignore[union-attr]
-        p.grad = Tensor._wrap(g * np.asarray(coef, dtype=g.dtype), None)
+        p.grad = Tensor._wrap(g * np.asarray(coef, dtype=g.dtype))
     return total

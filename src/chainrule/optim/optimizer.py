@@ -88,7 +88,7 @@ class Optimizer:
         """Forget gradients (set to None by default, as PyTorch; else to fresh zeros)."""
         for p in self._params():
             p.grad = None if set_to_none or p.grad is None else Tensor._wrap(
-                np.zeros_like(p.data), None)
+                np.zeros_like(p.data))
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""

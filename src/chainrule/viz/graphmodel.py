@@ -98,7 +98,7 @@ def walk(root: Tensor) -> _Graph:
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         tensor, expanded = stack.pop()
-        inputs = tensor.node.inputs if tensor.node is not None else None
+        inputs = tensor.inputs if tensor.op is not None else None
         if expanded:
             index[id(tensor)] = len(tensors)
             tensors.append(tensor)
@@ -124,10 +124,9 @@ def local_derivative(tensor: Tensor, position: int) -> str:
     Elementwise ops give their formula, structural ops their element-level template; both in
     the registry's names (``x``, ``y``, ``out``).
     """
-    node = tensor.node
-    if node is None:
+    op = tensor.op
+    if op is None:
         return ""
-    op = node.op
     names = op.inputs
     name = names[min(position, len(names) - 1)]
     try:
@@ -142,7 +141,7 @@ def _kind(graph: _Graph, i: int, root: int) -> str:
     tensor = graph.tensors[i]
     if i == root:
         return "output"
-    if tensor.node is not None:
+    if tensor.op is not None:
         return "op"
     if tensor.requires_grad:
         return "parameter"
@@ -150,7 +149,7 @@ def _kind(graph: _Graph, i: int, root: int) -> str:
 
 
 def _title(tensor: Tensor, kind: str) -> str:
-    return tensor.node.op.name if tensor.node is not None else kind
+    return tensor.op.name if tensor.op is not None else kind
 
 
 def _chains(graph: _Graph, shown: list[bool]) -> list[list[int]]:
@@ -163,9 +162,9 @@ def _chains(graph: _Graph, shown: list[bool]) -> list[list[int]]:
     nxt = [-1] * n
     has_prev = [False] * n
     for v in range(n):
-        if not shown[v] or graph.tensors[v].node is None:
+        if not shown[v] or graph.tensors[v].op is None:
             continue
-        ops = [u for u in graph.parents[v] if shown[u] and graph.tensors[u].node is not None]
+        ops = [u for u in graph.parents[v] if shown[u] and graph.tensors[u].op is not None]
         depth[v] = 1 + max((depth[u] for u in ops), default=0)
         if not ops:
             continue
@@ -209,7 +208,7 @@ def _runs(signature: list[str]) -> list[tuple[int, int, int]]:
 
 
 def _op_signature(tensor: Tensor) -> str:
-    return f"{tensor.node.op.name if tensor.node is not None else 'leaf'}|{tensor.shape}"
+    return f"{tensor.op.name if tensor.op is not None else 'leaf'}|{tensor.shape}"
 
 
 def build_view(root: Tensor, max_nodes: int = 60, collapse: bool | None = None,
@@ -228,7 +227,7 @@ def build_view(root: Tensor, max_nodes: int = 60, collapse: bool | None = None,
     shown = [True] * n
     if collapse:
         for i, t in enumerate(graph.tensors):
-            if (t.node is None and not t.requires_grad and not graph.name(i)
+            if (t.op is None and not t.requires_grad and not graph.name(i)
                     and len(graph.consumers[i]) == 1):
                 shown[i] = False   # folded into its consumer
         chains = _chains(graph, shown)
@@ -321,7 +320,7 @@ def _assign_modules(graph: _Graph, boxes: list[Box]) -> None:
     for i in range(len(boxes)):
         name = graph.name(i)
         tensor = graph.tensors[i]
-        if tensor.node is None:
+        if tensor.op is None:
             if name and "." in name:
                 module[i] = name.rsplit(".", 1)[0]
             param_only[i] = tensor.requires_grad or not name   # a parameter or a constant
@@ -329,7 +328,7 @@ def _assign_modules(graph: _Graph, boxes: list[Box]) -> None:
         parents = graph.parents[i]
         param_only[i] = all(param_only[p] for p in parents)
         for p in parents:
-            if module[p] and (graph.tensors[p].node is None or param_only[p]):
+            if module[p] and (graph.tensors[p].op is None or param_only[p]):
                 module[i] = module[p]
                 break
     for box, name in zip(boxes, module):
@@ -346,8 +345,8 @@ def _arrows(graph: _Graph, box_of: list[int], shown: list[bool]) -> list[Arrow]:
             source, target = box_of[p], box_of[child]
             if source == target:
                 continue
-            node = graph.tensors[child].node
-            key = (id(node.op) if node is not None else 0, position)
+            op = graph.tensors[child].op
+            key = (id(op) if op is not None else 0, position)
             label = labels.get(key)
             if label is None:
                 label = labels[key] = local_derivative(graph.tensors[child], position)
