@@ -327,6 +327,29 @@ def _sweep(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[int]]:
     return tensors, numbers
 
 
+def _leaves_are_targets(roots: Sequence[Tensor], targets: set[Tensor]) -> bool:
+    """Whether every leaf that requires grad reachable from ``roots`` is in ``targets``.
+
+    The lean form of :func:`_sweep` for the common case: it builds no lists and stops at the
+    first leaf that is not a target.
+    """
+    seen: set[Tensor] = set(roots)
+    stack: list[Tensor] = list(seen)
+    push, pop, mark = stack.append, stack.pop, seen.add
+    while stack:
+        tensor = pop()
+        inputs = tensor.inputs
+        if inputs is None:   # a leaf, or a freed graph (an error later if a gradient reaches it)
+            if tensor.op is None and tensor not in targets:
+                return False
+            continue
+        for parent in inputs:
+            if parent._requires_grad and parent not in seen:
+                mark(parent)
+                push(parent)
+    return True
+
+
 def _wanted(roots: Sequence[Tensor], targets: set[Tensor]) -> set[Tensor] | None:
     """The tensors on a path to a target (only their gradients are needed), or None for all.
 
@@ -334,9 +357,9 @@ def _wanted(roots: Sequence[Tensor], targets: set[Tensor]) -> set[Tensor] | None
     a leaf that requires grad: when every such leaf is a target (``grad(loss, params)``, the
     common case), nothing can be pruned and the ordered pass below is skipped.
     """
-    tensors, numbers = _sweep(roots)
-    if all(t in targets for t, n in zip(tensors, numbers) if n < 0):
+    if _leaves_are_targets(roots, targets):
         return None
+    tensors, numbers = _sweep(roots)
     # Creation order is a topological order (see _node_numbers): inputs before consumers.
     order = [tensors[i] for i in sorted(range(len(tensors)), key=numbers.__getitem__)]
     wanted = {t for t in order if t in targets}
@@ -348,6 +371,10 @@ def _wanted(roots: Sequence[Tensor], targets: set[Tensor]) -> set[Tensor] | None
                     wanted.add(tensor)
                     break
     return wanted
+
+
+#: The implied gradient of a one-element output, by (shape, dtype): see _check_root.
+_ONES: dict[tuple[tuple[int, ...], np.dtype[Any]], np.ndarray] = {}
 
 
 def _check_root(tensor: Tensor, gradient: Any, where: str) -> Any:
@@ -362,8 +389,14 @@ def _check_root(tensor: Tensor, gradient: Any, where: str) -> Any:
                 f"{where}: a gradient can only be implied for a scalar output, but this one has "
                 f"shape {shape_str(tensor.shape)}; reduce it first (e.g. loss.sum() or "
                 "loss.mean()) or pass gradient=ones_like(output)")
-        seed = np.empty(tensor.data.shape, dtype=tensor.data.dtype)   # two C calls; ones_like
-        seed.fill(1)                                                   # is Python-level code
+        # NOTE: one shared read-only array of ones per shape and dtype. The pass never writes
+        # into an array it did not allocate (see ``owned``), and hands out copies of shared
+        # or read-only ones (see _private), so sharing the seed is safe.
+        key = (tensor.data.shape, tensor.data.dtype)
+        seed = _ONES.get(key)
+        if seed is None:
+            seed = _ONES[key] = np.ones(key[0], dtype=key[1])
+            seed.flags.writeable = False
         return seed
     value = gradient.data if isinstance(gradient, _Tensor) else np.asarray(gradient)
     if value.shape != tensor.shape:
@@ -392,21 +425,21 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], *,
     consumer of a tensor is done before the tensor itself, and no topological sort of the whole
     graph is needed beforehand. Leaves receive their gradients at the end.
     """
-    seeds = [_check_root(r, g, where) for r, g in zip(roots, root_grads)]
-    target_set: set[Tensor] = set() if targets is None else set(targets)
-    # Only tensors on a path to a target need their gradient: prune the rest.
-    wanted = None if targets is None else _wanted(roots, target_set)
     grads: dict[Tensor, Any] = {}
     owned: set[Tensor] = set()   # whose buffers this pass allocated, safe to add into in place
     heap: list[tuple[int, Tensor]] = []   # (-number, tensor): numbers are unique
     leaves: list[Tensor] = []
-    for root, seed in zip(roots, seeds):
+    for root, gradient in zip(roots, root_grads):
+        seed = _as_mode(_check_root(root, gradient, where), create_graph)
         if root not in grads:
             if root.op is None:
                 leaves.append(root)
             else:
                 heappush(heap, (-root.number, root))
-        _accumulate(grads, owned, root, _as_mode(seed, create_graph), create_graph)
+        _accumulate(grads, owned, root, seed, create_graph)
+    target_set: set[Tensor] = set() if targets is None else set(targets)
+    # Only tensors on a path to a target need their gradient: prune the rest.
+    wanted = None if targets is None else _wanted(roots, target_set)
     results: dict[int, Any] = {}
     given: set[int] = set()   # arrays already handed out (a leaf's .grad or a result)
     hook = STATE.anomaly_hook

@@ -268,6 +268,24 @@ def permute(x: Tensor, axes: Sequence[int]) -> Tensor:
     return _apply(_ops["permute"], (x,), {"axes": normalized})
 
 
+#: ``{"axes": (n-1, ..., 0)}`` by n: the params of ``x.T``, made once per rank (params are
+#: never written to, so nodes may share them).
+_REVERSED_AXES = [{"axes": tuple(range(n))[::-1]} for n in range(65)]   # NumPy: 64 axes at most
+
+
+def reverse_axes(x: Tensor) -> Tensor:
+    """All axes in reverse order (``x.T``; NumPy's ``transpose(x)``); 0-d and 1-D stay as is.
+
+    >>> import chainrule as cr
+    >>> cr.ones(2, 3, 4).T.shape
+    (4, 3, 2)
+    """
+    ndim = x.data.ndim
+    if ndim < 2:
+        return x
+    return _apply(_ops["permute"], (x,), _REVERSED_AXES[ndim])
+
+
 def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
     """Exchange two axes (PyTorch's ``transpose(dim0, dim1)``)."""
     a, b = normalize_axis(axis0, x.ndim, "transpose", x.shape), normalize_axis(

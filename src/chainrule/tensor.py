@@ -471,7 +471,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        return F.permute(self, tuple(range(self.ndim))[::-1])
+        return F.reverse_axes(self)
 
     def astype(self, dtype: Any) -> Tensor:
         return F.astype(self, dtype)
