@@ -201,8 +201,14 @@ matmul = _binary("matmul", "Matrix product with NumPy's rules: 1-D vectors, 2-D 
                             "batched stacks.")
 
 
+#: The params of a reduction over every axis (``loss.sum()``), shared: params are read only.
+_OVER_ALL = {"axis": None, "keepdims": False}
+
+
 def _reduce(name: str, x: Tensor, axis: Any, keepdims: bool, names: dict[str, Any]) -> Tensor:
     x = as_tensor(x)
+    if axis is None and keepdims is False and not names and x.data.size:
+        return _apply(_ops[name], (x,), _OVER_ALL)
     if names:
         axis, keepdims = _torch_names(axis, keepdims, names, name)
     elif keepdims is not False:
