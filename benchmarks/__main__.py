@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -58,7 +59,10 @@ def environment() -> dict[str, Any]:
             "torch": torch.__version__, "chainrule": chainrule.__file__,
             "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "numpy_blas": blas,
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE")}
+            "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+            # NOTE: every full pass of the cyclic garbage collector walks all of these (torch's
+            # included): it is what makes a long chainrule graph's per-step cost grow with N.
+            "tracked_objects": len(gc.get_objects())}
 
 
 def run_workload(workload: Workload, rounds: int) -> dict[str, Any]:
@@ -140,6 +144,15 @@ def render(report: dict[str, Any]) -> str:
             "not measured (chainrule.explain does not exist yet)" if not e
             else f"failed ({e['error']})" if "error" in e
             else f"{e['explain_s'] * 1e3:.1f} ms ({e['explain_chars']} characters)"))
+    if "chain_alone" in x:
+        c = x["chain_alone"]
+        on = (c["collector_on_1000"], c["collector_on_100000"])
+        off = (c["collector_off_1000"], c["collector_off_100000"])
+        lines.append(
+            f"C in a process without torch ({c['tracked_objects']:,.0f} objects tracked by the "
+            f"cycle collector; {report['environment']['tracked_objects']:,} here), per step at "
+            f"N = 1e3 / 1e5: {on[0] * 1e6:.2f} / {on[1] * 1e6:.2f} us (x{on[1] / on[0]:.2f}); "
+            f"collector off: {off[0] * 1e6:.2f} / {off[1] * 1e6:.2f} us (x{off[1] / off[0]:.2f})")
     lines += ["", "targets:"]
     lines += [f"  [{'met' if r['met'] else 'NOT met'}] {r['target']}: {r['measured']}"
               for r in report["targets"]]
@@ -179,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         x.update(extras.demo_time(repeats))
         x["rss"] = {engine: extras.peak_rss(engine) for engine in ("chainrule", "torch")}
         x["explain"] = extras.explain_time(3)
+        x["chain_alone"] = extras.chain_alone()
         report["extras"] = x
     report["targets"] = judge(report)
     print(json.dumps(report, indent=2) if args.json else render(report))

@@ -2,7 +2,8 @@
 
 Each start-up figure is the median of several fresh interpreters (``sys.executable``, the
 environment of this process, so ``PYTHONPATH`` picks which chainrule is measured). Peak memory is
-the maximum resident set size of a subprocess that imports one engine only and runs workload B.
+the maximum resident set size of a subprocess that imports one engine only and runs workload B;
+the deep chain is also timed in a subprocess without PyTorch (see :mod:`benchmarks.chain_alone`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def demo_time(repeats: int) -> dict[str, Any]:
 def peak_rss(engine: str, steps: int = 20) -> dict[str, float]:
     """Peak RSS (MiB) of a fresh process that runs ``steps`` steps of B with ``engine`` only."""
     out = _python("-m", "benchmarks.rss", engine, str(steps)).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def chain_alone() -> dict[str, float]:
+    """Workload C in a fresh process without PyTorch, collector on and off (see chain_alone)."""
+    out = _python("-m", "benchmarks.chain_alone").stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
