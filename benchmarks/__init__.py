@@ -19,7 +19,9 @@ engines run in interleaved rounds (the order rotates), after warm-up, and the me
 is reported, with the ratios chainrule/torch and chainrule/hand-written NumPy. PyTorch gets as
 many intra-op threads as NumPy's BLAS (``torch.set_num_threads``). Outside the loop:
 ``import chainrule`` and ``chainrule demo`` in fresh interpreters (medians), peak RSS of B per
-engine in separate processes, and the time to explain one weight of a 784-256-10 MLP.
+engine in separate processes, the time to explain one weight of a 784-256-10 MLP, and the deep
+chain again in a process without PyTorch, with Python's cycle collector on and off
+(:mod:`benchmarks.chain_alone`: how much of C's growth with N the collector causes).
 
 The environment is reported, not changed: where ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` are
 set (on some processors, for older OpenBLAS builds) they slow a current NumPy; to benchmark
