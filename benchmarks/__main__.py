@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         plan.append((MLP, rounds))
     if "C" in only:
         ns = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
-        plan += [(chain_workload(n), r) for n, r in zip(ns, (12, 6, 6))]
+        plan += [(chain_workload(n), r) for n, r in zip(ns, (24, 12, 6))]
     if "D" in only:
         plan.append((HINGE, rounds))
     report: dict[str, Any] = {"environment": environment(), "workloads": []}
