@@ -2,10 +2,10 @@
 
 The engine knows nothing about particular ops. It calls an op's forward, records the op on
 the result when gradients are needed (a tensor made by an op is its own graph node: see
-:func:`record`), and in the backward pass walks the graph in
-topological order (iteratively: no recursion on graph depth anywhere), calls each input's
-vector-Jacobian product from the registry, reduces broadcast axes back to the input's shape
-(the one place this happens) and frees the graph as it goes unless asked to retain it.
+:func:`record`), and in the backward pass walks the graph in topological order (iteratively:
+no recursion on graph depth anywhere), calls each input's vector-Jacobian product from the
+registry, reduces broadcast axes back to the input's shape (the one place this happens) and
+frees the graph as it goes unless asked to retain it.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class _State:
         # every version counter is 0, so backward can skip comparing them.
         self.mutations = 0
         # Set by chainrule.anomaly while detect_anomaly() is active: called with
-        # (stage, op, node_or_inputs, value[, input index]) to check every forward value and
+        # (stage, op, output_or_inputs, value[, input index]) to check every forward value and
         # every gradient passed to an input.
         self.anomaly_hook: Any = None
 
