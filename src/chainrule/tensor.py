@@ -502,15 +502,9 @@ class SharedConstant(Tensor):
     def of(array: np.ndarray) -> SharedConstant:
         """Freeze a 0-d array (read-only) and wrap it."""
         array.flags.writeable = False
-        shared = _new_object(SharedConstant)
-        shared.data = array
-        shared.grad = None
-        shared.op = None
-        shared.inputs = None
-        shared.name = None
-        shared._requires_grad = False
-        shared._version = 0
-        return shared
+        shared = Tensor._wrap(array)
+        shared.__class__ = SharedConstant   # the same slots: a leaf, frozen
+        return shared  # type: ignore[return-value]
 
     @property
     def requires_grad(self) -> bool:
