@@ -197,6 +197,8 @@ def test_a_recorded_op_leaves_two_objects_for_the_cycle_collector(no_cycle_colle
     collector as little as possible to walk (benchmark C, the deep chain)."""
     x = cr.tensor(np.ones(16, dtype=np.float32), requires_grad=True)
     y = x * 1.0001 + 0.0001   # the shared constants exist from here on
+    with cr.no_grad():
+        x.mul_(1.0)   # an in-place change before (an optimizer step): versions are checked now
     before = len(gc.get_objects())
     for _ in range(1000):
         y = y * 1.0001 + 0.0001   # 2,000 ops

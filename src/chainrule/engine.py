@@ -67,11 +67,15 @@ def saved_versions(op: Op, inputs: Sequence[Tensor]) -> tuple[int, ...] | None:
         return tuple([t._version for t in inputs])
     if not saved:
         return None
-    # NOTE: one and two saved inputs cover nearly every op; no list is built for them.
+    # NOTE: one and two saved inputs cover nearly every op; no list is built for them, and
+    # inputs never modified in place (most of them, even in a training loop) share the op's
+    # tuple of zeros.
     if len(saved) == 2:
-        return (inputs[saved[0]]._version, inputs[saved[1]]._version)
+        first, second = inputs[saved[0]]._version, inputs[saved[1]]._version
+        return (first, second) if first or second else op.zero_versions
     if len(saved) == 1:
-        return (inputs[saved[0]]._version,)
+        version = inputs[saved[0]]._version
+        return (version,) if version else op.zero_versions
     return tuple([inputs[i]._version for i in saved])
 
 
