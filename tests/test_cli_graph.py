@@ -22,7 +22,7 @@ def graph_size(path: str) -> tuple[int, int]:
         if id(t) in seen:
             continue
         seen.add(id(t))
-        inputs = t.inputs if t.op is not None else ()
+        inputs = t.inputs or ()
         edges += len(inputs)
         stack.extend(inputs)
     return len(seen), edges

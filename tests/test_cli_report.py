@@ -97,7 +97,7 @@ def draw_graph_view_tensors(loss) -> list[int]:
         t = stack.pop()
         if id(t) not in seen:
             seen.append(id(t))
-            stack.extend(t.inputs if t.op is not None else ())
+            stack.extend(t.inputs or ())
     return seen
 
 

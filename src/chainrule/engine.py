@@ -294,64 +294,33 @@ def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return NUMPY.sum_to(g, shape)
 
 
-def _sweep(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[int]]:
-    """Tensors reachable from ``roots`` that require grad, and their numbers (-1: a leaf).
+def _sweep(roots: Sequence[Tensor]) -> set[Tensor]:
+    """The tensors reachable from ``roots`` that require grad, the roots included.
 
     One iterative sweep finds them: no recursion, so a graph 200,000 ops deep needs no more than
     Python's default recursion limit.
     """
-    tensors: list[Tensor] = []
-    numbers: list[int] = []
     # NOTE: sets and dicts of the backward pass are keyed by the tensors themselves: a Tensor
     # hashes by identity (object.__hash__, a C slot), so a lookup never calls Tensor.__eq__
     # and, unlike id(), allocates no integer.
-    seen: set[Tensor] = set()
-    stack: list[Tensor] = []
-    for root in roots:
-        if root not in seen:
-            seen.add(root)
-            stack.append(root)
-    # NOTE: bound methods in locals: this loop runs once per tensor of the graph.
-    push, pop, keep, number, mark = (stack.append, stack.pop, tensors.append, numbers.append,
-                                     seen.add)
-    while stack:
-        tensor = pop()
-        keep(tensor)
-        if tensor.op is None:
-            number(-1)
-            continue
-        number(tensor.number)
-        inputs = tensor.inputs
-        if inputs is None:
-            continue   # freed: an error only if a gradient reaches it (see run_backward)
-        for parent in inputs:
-            if parent._requires_grad and parent not in seen:
-                mark(parent)
-                push(parent)
-    return tensors, numbers
-
-
-def _leaves_are_targets(roots: Sequence[Tensor], targets: set[Tensor]) -> bool:
-    """Whether every leaf that requires grad reachable from ``roots`` is in ``targets``.
-
-    The lean form of :func:`_sweep` for the common case: it builds no lists and stops at the
-    first leaf that is not a target.
-    """
     seen: set[Tensor] = set(roots)
     stack: list[Tensor] = list(seen)
+    # NOTE: bound methods in locals: this loop runs once per tensor of the graph.
     push, pop, mark = stack.append, stack.pop, seen.add
     while stack:
-        tensor = pop()
-        inputs = tensor.inputs
-        if inputs is None:   # a leaf, or a freed graph (an error later if a gradient reaches it)
-            if tensor.op is None and tensor not in targets:
-                return False
-            continue
+        inputs = pop().inputs
+        if inputs is None:
+            continue   # a leaf, or a freed graph (an error only if a gradient reaches it)
         for parent in inputs:
             if parent._requires_grad and parent not in seen:
                 mark(parent)
                 push(parent)
-    return True
+    return seen
+
+
+def _creation_number(tensor: Tensor) -> int:
+    """A tensor's place in creation order (see _node_numbers); -1 for a leaf."""
+    return -1 if tensor.op is None else tensor.number
 
 
 def _wanted(roots: Sequence[Tensor], targets: set[Tensor]) -> set[Tensor] | None:
@@ -361,11 +330,11 @@ def _wanted(roots: Sequence[Tensor], targets: set[Tensor]) -> set[Tensor] | None
     a leaf that requires grad: when every such leaf is a target (``grad(loss, params)``, the
     common case), nothing can be pruned and the ordered pass below is skipped.
     """
-    if _leaves_are_targets(roots, targets):
+    reached = _sweep(roots)
+    if all(t in targets for t in reached if t.op is None):
         return None
-    tensors, numbers = _sweep(roots)
     # Creation order is a topological order (see _node_numbers): inputs before consumers.
-    order = [tensors[i] for i in sorted(range(len(tensors)), key=numbers.__getitem__)]
+    order = sorted(reached, key=_creation_number)
     wanted = {t for t in order if t in targets}
     for tensor in order:
         inputs = tensor.inputs

@@ -98,7 +98,7 @@ def walk(root: Tensor) -> _Graph:
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         tensor, expanded = stack.pop()
-        inputs = tensor.inputs if tensor.op is not None else None
+        inputs = tensor.inputs
         if expanded:
             index[id(tensor)] = len(tensors)
             tensors.append(tensor)
