@@ -11,6 +11,10 @@ from .errors import GraphError, ShapeError, shape_str
 from .tensor import Tensor
 
 
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Any = None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
@@ -33,11 +37,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     >>> float(dy), float(d2y)
     (27.0, 18.0)
     """
-    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-    seeds = ([None] * len(outs) if grad_outputs is None
-             else list(grad_outputs) if isinstance(grad_outputs, (list, tuple))
-             else [grad_outputs])
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    seeds = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outs)
     if len(seeds) != len(outs):
         raise ShapeError(f"grad: {len(outs)} outputs but {len(seeds)} grad_outputs; pass one "
                          "gradient per output")

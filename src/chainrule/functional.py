@@ -27,7 +27,6 @@ from .tensor import DEFAULT_FLOAT, SharedConstant, Tensor, bind_operators
 _ops = REGISTRY
 _apply = engine.apply
 _wrap = Tensor._wrap
-_new_object = object.__new__
 _LINEAR = _ops["linear"]
 _CROSS_ENTROPY = _ops["cross_entropy"]
 
@@ -207,8 +206,6 @@ _OVER_ALL = {"axis": None, "keepdims": False}
 
 def _reduce(name: str, x: Tensor, axis: Any, keepdims: bool, names: dict[str, Any]) -> Tensor:
     x = as_tensor(x)
-    if axis is None and keepdims is False and not names and x.data.size:
-        return _apply(_ops[name], (x,), _OVER_ALL)
     if names:
         axis, keepdims = _torch_names(axis, keepdims, names, name)
     elif keepdims is not False:
@@ -217,7 +214,8 @@ def _reduce(name: str, x: Tensor, axis: Any, keepdims: bool, names: dict[str, An
     if name in ("max", "min") and x.data.size == 0:
         raise ShapeError(f"{name}: the tensor of shape {shape_str(x.shape)} is empty; "
                          f"{name} of no elements is undefined")
-    return _apply(_ops[name], (x,), {"axis": axes, "keepdims": keepdims})
+    params = _OVER_ALL if axes is None and not keepdims else {"axis": axes, "keepdims": keepdims}
+    return _apply(_ops[name], (x,), params)
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False, **names: Any) -> Tensor:
