@@ -102,6 +102,29 @@ MLP_BATCH = 128
 LR = np.float32(0.01)
 
 
+def _chainrule_sgd(loss: Any, p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Backward, one plain SGD update of the parameters ``p``, and what the step reports
+    (workloads B and D)."""
+    loss.backward()
+    grads = {f"d{k}": w.grad.data for k, w in p.items()}
+    for w in p.values():
+        w.data -= LR * w.grad.data
+        w.grad = None
+    return {"loss": loss.data, **grads, **{k: w.data for k, w in p.items()}}
+
+
+def _torch_sgd(torch: Any, loss: Any, p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """:func:`_chainrule_sgd` for PyTorch tensors."""
+    loss.backward()
+    grads = {f"d{k}": w.grad.numpy() for k, w in p.items()}
+    with torch.no_grad():
+        for w in p.values():
+            w -= float(LR) * w.grad
+            w.grad = None
+    return {"loss": loss.detach().numpy(), **grads,
+            **{k: w.detach().numpy() for k, w in p.items()}}
+
+
 def mlp_inputs(rng: np.random.Generator, sizes: tuple[int, ...] = MLP_SIZES,
                batch: int = MLP_BATCH) -> dict[str, Any]:
     """Kaiming-uniform-like weights in PyTorch's (out, in) layout, a batch and its labels."""
@@ -134,12 +157,7 @@ def mlp_chainrule(d: dict[str, Any]) -> Step:
             if i < layers:
                 h = h.relu()
         loss = F.cross_entropy(h, y)
-        loss.backward()
-        grads = {f"d{k}": w.grad.data for k, w in p.items()}
-        for w in p.values():
-            w.data -= LR * w.grad.data
-            w.grad = None
-        return {"loss": loss.data, **grads, **{k: w.data for k, w in p.items()}}
+        return _chainrule_sgd(loss, p)
     return step
 
 
@@ -158,14 +176,7 @@ def mlp_torch(d: dict[str, Any]) -> Step:
             if i < layers:
                 h = torch.relu(h)
         loss = F.cross_entropy(h, y)
-        loss.backward()
-        grads = {f"d{k}": w.grad.numpy() for k, w in p.items()}
-        with torch.no_grad():
-            for w in p.values():
-                w -= float(LR) * w.grad
-                w.grad = None
-        return {"loss": loss.detach().numpy(), **grads,
-                **{k: w.detach().numpy() for k, w in p.items()}}
+        return _torch_sgd(torch, loss, p)
     return step
 
 
@@ -307,12 +318,7 @@ def hinge_chainrule(d: dict[str, Any]) -> Step:
         data_loss = (1 - y * scores).relu().mean()
         reg = sum((w * w).sum() for w in p.values())
         loss = data_loss + ALPHA * reg
-        loss.backward()
-        grads = {f"d{k}": w.grad.data for k, w in p.items()}
-        for w in p.values():
-            w.data -= LR * w.grad.data
-            w.grad = None
-        return {"loss": loss.data, **grads, **{k: w.data for k, w in p.items()}}
+        return _chainrule_sgd(loss, p)
     return step
 
 
@@ -330,14 +336,7 @@ def hinge_torch(d: dict[str, Any]) -> Step:
         data_loss = torch.relu(1 - y * scores).mean()
         reg = sum((w * w).sum() for w in p.values())
         loss = data_loss + float(ALPHA) * reg
-        loss.backward()
-        grads = {f"d{k}": w.grad.numpy() for k, w in p.items()}
-        with torch.no_grad():
-            for w in p.values():
-                w -= float(LR) * w.grad
-                w.grad = None
-        return {"loss": loss.detach().numpy(), **grads,
-                **{k: w.detach().numpy() for k, w in p.items()}}
+        return _torch_sgd(torch, loss, p)
     return step
 
 
